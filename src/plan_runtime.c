@@ -1,0 +1,3 @@
+/* plan_runtime.c — STUB, being written. */
+#include "podtune/plan.h"
+int pt_plan__runtime(const struct pt_plan_input *in, struct pt_plan *p, struct pt_error *err) { (void)in; (void)p; (void)err; return 0; }
