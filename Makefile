@@ -27,12 +27,14 @@ LIB_SRC  := $(filter-out src/main.c,$(SRC))
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(wildcard test/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
+TOOL_SRC := $(wildcard test/tools/*.c)
+TOOL_BIN := $(TOOL_SRC:test/tools/%.c=$(BUILD)/tools/%)
 PYTHON   := /usr/bin/python3
 
 .PHONY: all deps test unit cases properties policy-errors integration e2e \
         run certs bench valgrind sanitize lint format-check clean
 
-all: $(BUILD)/podtune
+all: $(BUILD)/podtune $(TOOL_BIN)
 
 deps:
 	@bash .ci/deps
@@ -51,6 +53,11 @@ $(BUILD)/podtune: $(BUILD)/obj/main.o $(BUILD)/libpodtune.a
 $(BUILD)/test/%: test/unit/%.c $(BUILD)/libpodtune.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itest/unit -o $@ $< $(BUILD)/libpodtune.a $(ALL_LDFLAGS) $(LIBS) $(CMOCKA_LIBS)
+
+# Small drivers the script-level tests call (e.g. the JSON Patch applier).
+$(BUILD)/tools/%: test/tools/%.c $(BUILD)/libpodtune.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libpodtune.a $(ALL_LDFLAGS) $(LIBS)
 
 # ---- tests ---------------------------------------------------------------
 # `make test` is the whole suite: dependencies, a warning-free build, unit
