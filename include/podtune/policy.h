@@ -56,6 +56,7 @@ struct pt_profile {
      *   javaOptions: ["-X..."], sparkConf: {k: "v"}, flinkConf: {k: "v"}
      * Owned. */
     json_t *roles[PT_ROLE_COUNT];
+    int name_line, name_column; /* position of metadata.name (for "already defined at") */
 };
 
 /* An immutable set of profiles, sorted by name. Shared between threads by
