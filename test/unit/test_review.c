@@ -1,0 +1,157 @@
+/* test_review.c — AdmissionReview decoding errors and response shape. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "podtune/review.h"
+
+static const char *POD_REVIEW =
+    "{\"apiVersion\":\"%s\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u-1\","
+    "\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"},"
+    "\"resource\":{\"group\":\"\",\"version\":\"v1\",\"resource\":\"pods\"},"
+    "\"operation\":\"%s\",\"namespace\":\"ns\",\"dryRun\":true,"
+    "\"object\":{\"metadata\":{\"name\":\"p\",\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":[{\"name\":\"c\"}]}}}}";
+
+static int decode(const char *body, struct pt_review *rv, struct pt_error *err)
+{
+    pt_error_clear(err);
+    return pt_review_decode(body, strlen(body), rv, err);
+}
+
+static void test_decode_errors(void **state)
+{
+    static const struct {
+        const char *body, *msg;
+    } cases[] = {
+        {"{\"apiVersion\":", "malformed JSON"},
+        {"[]", "not a JSON object"},
+        {"{\"kind\":\"AdmissionReview\"}", "apiVersion must be"},
+        {"{\"apiVersion\":\"admission.k8s.io/v2\",\"kind\":\"AdmissionReview\"}", "apiVersion must be"},
+        {"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"Pod\"}", "kind must be AdmissionReview"},
+        {"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\"}", "no request"},
+        {"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{}}", "no uid"},
+        {"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":7}}", "no uid"},
+        {"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"\"}}", "no uid"},
+        {"{\"a\":1,\"a\":2}", "malformed JSON"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct pt_review rv;
+        struct pt_error err;
+        assert_int_equal(decode(cases[i].body, &rv, &err), PT_EINVAL);
+        if (!strstr(err.text, cases[i].msg))
+            fail_msg("case %zu: '%s' does not contain '%s'", i, err.text, cases[i].msg);
+        assert_null(rv.root);
+    }
+}
+
+static json_t *respond(const char *api, const char *op, struct pt_outcome *oc)
+{
+    char body[2048];
+    struct pt_review rv;
+    struct pt_error err;
+    json_t *resp;
+
+    snprintf(body, sizeof(body), POD_REVIEW, api, op);
+    assert_int_equal(decode(body, &rv, &err), 0);
+    assert_true(rv.is_pod);
+    assert_true(rv.dry_run);
+    assert_string_equal(rv.namespace, "ns");
+    resp = pt_review_respond(NULL, &rv, oc);
+    pt_review_cleanup(&rv);
+    return resp;
+}
+
+static void test_response_versions(void **state)
+{
+    const char *apis[] = {"admission.k8s.io/v1", "admission.k8s.io/v1beta1"};
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        struct pt_outcome oc;
+        json_t *resp = respond(apis[i], "CREATE", &oc), *r;
+        assert_non_null(resp);
+        assert_string_equal(json_string_value(json_object_get(resp, "apiVersion")), apis[i]);
+        assert_string_equal(json_string_value(json_object_get(resp, "kind")), "AdmissionReview");
+        r = json_object_get(resp, "response");
+        assert_string_equal(json_string_value(json_object_get(r, "uid")), "u-1");
+        assert_true(json_is_true(json_object_get(r, "allowed")));
+        assert_null(json_object_get(r, "patch"));
+        assert_null(json_object_get(r, "patchType"));
+        assert_int_equal(oc.status, PT_STATUS_NOT_TARGET);
+        pt_outcome_cleanup(&oc);
+        json_decref(resp);
+    }
+}
+
+static void test_other_operations_untouched(void **state)
+{
+    const char *ops[] = {"UPDATE", "DELETE", "CONNECT", ""};
+    (void)state;
+    for (size_t i = 0; i < 4; i++) {
+        struct pt_outcome oc;
+        json_t *resp = respond("admission.k8s.io/v1", ops[i], &oc);
+        assert_non_null(resp);
+        assert_null(json_object_get(json_object_get(resp, "response"), "patch"));
+        assert_int_equal(oc.status, PT_STATUS_NOT_TARGET);
+        pt_outcome_cleanup(&oc);
+        json_decref(resp);
+    }
+}
+
+/* A target pod with no policy set loaded is admitted unchanged, with a warning. */
+static void test_fail_safe_without_policies(void **state)
+{
+    const char *body =
+        "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u-2\","
+        "\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"},"
+        "\"resource\":{\"group\":\"\",\"version\":\"v1\",\"resource\":\"pods\"},\"operation\":\"CREATE\","
+        "\"object\":{\"metadata\":{\"labels\":{\"spark-role\":\"driver\"}},\"spec\":{\"containers\":[{\"name\":\"c\"}]}}}}";
+    struct pt_review rv;
+    struct pt_error err;
+    struct pt_outcome oc;
+    json_t *resp, *r;
+    (void)state;
+
+    assert_int_equal(decode(body, &rv, &err), 0);
+    resp = pt_review_respond(NULL, &rv, &oc);
+    r = json_object_get(resp, "response");
+    assert_true(json_is_true(json_object_get(r, "allowed")));
+    assert_null(json_object_get(r, "patch"));
+    assert_int_equal(oc.status, PT_STATUS_ERROR);
+    assert_int_equal(json_array_size(json_object_get(r, "warnings")), 1);
+    assert_true(strlen(json_string_value(json_array_get(json_object_get(r, "warnings"), 0))) < 120);
+    pt_outcome_cleanup(&oc);
+    json_decref(resp);
+    pt_review_cleanup(&rv);
+}
+
+/* Subresources (pods/ephemeralcontainers, pods/binding) and other kinds are not pods to tune. */
+static void test_subresource_not_pod(void **state)
+{
+    const char *body =
+        "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u\","
+        "\"kind\":{\"group\":\"\",\"version\":\"v1\",\"kind\":\"Pod\"},"
+        "\"resource\":{\"group\":\"\",\"version\":\"v1\",\"resource\":\"pods\"},\"subResource\":\"ephemeralcontainers\","
+        "\"operation\":\"CREATE\",\"object\":{}}}";
+    struct pt_review rv;
+    struct pt_error err;
+    (void)state;
+    assert_int_equal(decode(body, &rv, &err), 0);
+    assert_false(rv.is_pod);
+    pt_review_cleanup(&rv);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_decode_errors),
+        cmocka_unit_test(test_response_versions),
+        cmocka_unit_test(test_other_operations_untouched),
+        cmocka_unit_test(test_fail_safe_without_policies),
+        cmocka_unit_test(test_subresource_not_pod),
+    };
+    return cmocka_run_group_tests_name("review", tests, NULL, NULL);
+}
