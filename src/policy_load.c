@@ -134,7 +134,10 @@ static struct pt_ynode *convert(struct conv *c, yaml_node_t *yn, int depth)
         return NULL;
     }
     if (yn->tag && strcmp((const char *)yn->tag, default_tag(yn->type)) != 0) {
-        conv_error(c, line, col, "YAML tags are not supported ('%s')", (const char *)yn->tag);
+        const char *tag = (const char *)yn->tag;
+        int core = strncmp(tag, "tag:yaml.org,2002:", 18) == 0;
+        conv_error(c, line, col, core ? "YAML tags are not supported ('!!%s')" : "YAML tags are not supported ('%s')",
+                   core ? tag + 18 : tag);
         c->failed = 1; /* the value's meaning is unknown: don't validate it further */
         return NULL;
     }

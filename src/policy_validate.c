@@ -535,7 +535,10 @@ static json_t *resources(struct vctx *c, const struct pt_ynode *n, const char *p
                 continue;
             pt_error_clear(&err);
             if (pt_quantity_parse(s, &q, &err) != 0) {
-                verr(c, rv, "%s: invalid quantity \"%s\": %s", rpath, s, err.text[0] ? err.text : "not a quantity");
+                if (err.text[0])
+                    verr(c, rv, "%s: %s", rpath, err.text);
+                else
+                    verr(c, rv, "%s: invalid quantity \"%s\"", rpath, s);
                 continue;
             }
             if (q.nano < 0) {
@@ -1196,13 +1199,16 @@ static void check_effective(struct effctx *e, const json_t *eff)
     struct origin pc = find_origin(e, "priorityClassName", NULL, NULL);
     struct origin pv = find_origin(e, "priorityValue", NULL, NULL);
     const json_t *res = json_object_get(eff, "resources");
+    /* "written" rather than "valid": an invalid value has its own error already */
+    int class_written = map_get(e->role_blk, "priorityClassName") || map_get(e->all_blk, "priorityClassName");
+    int value_written = map_get(e->role_blk, "priorityValue") || map_get(e->all_blk, "priorityValue");
 
     if (res)
         check_resources(e, res);
-    if (json_object_get(eff, "priorityValue") && !json_object_get(eff, "priorityClassName") && pv.node)
+    if (json_object_get(eff, "priorityValue") && !class_written && pv.node)
         verr(e->c, pv.node, "%s.priorityValue: given without priorityClassName",
              pv.from_all ? "spec.roles.all" : e->role_path);
-    if (json_object_get(eff, "priorityClassName") && !json_object_get(eff, "priorityValue") && pc.node)
+    if (json_object_get(eff, "priorityClassName") && !value_written && pc.node)
         vwarn(e->c, pc.node,
               "%s.priorityClassName: no priorityValue; the apiserver resolves spec.priority from the class "
               "before webhooks run, so podtune can only set the class and the pod keeps its old priority",
