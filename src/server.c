@@ -798,6 +798,7 @@ void pt_server_stop(struct pt_server *s, unsigned grace_ms)
     }
     if (s->listen_fd >= 0)
         shutdown(s->listen_fd, SHUT_RDWR);
+    pt_log(PT_LOG_INFO, "stopped accepting, draining", PT_LI("grace_ms", grace_ms));
     for (;;) {
         busy = 0;
         for (dc = all; dc; dc = dc->next)
