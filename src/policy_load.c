@@ -526,7 +526,8 @@ struct pt_policy_set *pt_policy_load_dir(const char *dir, struct pt_diags *d)
         struct dir_chain top = {st.st_dev, st.st_ino, NULL};
         if (walk(dir, &top, 0, &files, d) == PT_ENOMEM)
             goto fail;
-        qsort(files.paths, files.n, sizeof(*files.paths), cmp_paths);
+        if (files.n > 1)
+            qsort(files.paths, files.n, sizeof(*files.paths), cmp_paths);
         if (files.n == 0 && d->errors == errors_before)
             pt_diags_add(d, PT_SEV_WARNING, dir, 0, 0, "no *.yaml or *.yml files found");
     } else if (file_list_add(&files, dir) != 0) { /* a single file is fine too */
