@@ -671,6 +671,71 @@ static void test_invalid_corpus(void **state)
     assert_int_equal(failed, 0);
 }
 
+/* Every case in test/policies/valid loads; its warnings are exactly the lines
+ * of case/warnings ("LINE:COL: MESSAGE", sorted; no file means none). */
+static void test_valid_corpus(void **state)
+{
+    const char *root = "test/policies/valid";
+    DIR *dp = opendir(root);
+    struct dirent *de;
+    size_t cases = 0, failed = 0;
+
+    (void)state;
+    assert_non_null(dp);
+    while ((de = readdir(dp))) {
+        char dir[600], wfile[700], line[1200], got[1200];
+        struct pt_diags d;
+        struct pt_policy_set *set;
+        FILE *f;
+        size_t w = 0;
+
+        if (de->d_name[0] == '.')
+            continue;
+        cases++;
+        snprintf(dir, sizeof(dir), "%s/%s", root, de->d_name);
+        snprintf(wfile, sizeof(wfile), "%s/warnings", dir);
+        pt_diags_init(&d);
+        set = pt_policy_load_dir(dir, &d);
+        pt_diags_sort(&d);
+        if (!set || d.errors) {
+            pt_diags_print(&d, stderr, 0);
+            failed++;
+        }
+        f = fopen(wfile, "r");
+        while (f && fgets(line, sizeof(line), f)) {
+            line[strcspn(line, "\n")] = '\0';
+            while (w < d.n && d.items[w].severity != PT_SEV_WARNING)
+                w++;
+            if (w == d.n) {
+                fprintf(stderr, "%s: missing warning %s\n", de->d_name, line);
+                failed++;
+                break;
+            }
+            snprintf(got, sizeof(got), "%d:%d: %s", d.items[w].line, d.items[w].column, d.items[w].text);
+            if (strcmp(got, line) != 0) {
+                fprintf(stderr, "%s:\n  expected %s\n  got      %s\n", de->d_name, line, got);
+                failed++;
+            }
+            w++;
+        }
+        if (f)
+            fclose(f);
+        else if (d.warnings) {
+            pt_diags_print(&d, stderr, 0);
+            failed++;
+        }
+        if (f && w < d.n && d.warnings > w) {
+            fprintf(stderr, "%s: more warnings than expected\n", de->d_name);
+            failed++;
+        }
+        pt_policy_set_unref(set);
+        pt_diags_cleanup(&d);
+    }
+    closedir(dp);
+    assert_true(cases >= 4);
+    assert_int_equal(failed, 0);
+}
+
 /* Every prefix of a valid file either loads or reports errors: never a crash. */
 static void test_truncations_never_crash(void **state)
 {
@@ -994,6 +1059,7 @@ int main(void)
         cmocka_unit_test(test_other_warnings),
         cmocka_unit_test(test_collects_all_errors),
         cmocka_unit_test(test_invalid_corpus),
+        cmocka_unit_test(test_valid_corpus),
         cmocka_unit_test(test_truncations_never_crash),
         cmocka_unit_test(test_configmap_layout),
         cmocka_unit_test(test_unreadable),
