@@ -16,8 +16,12 @@
 int pt_manifest_parse(const char *buf, size_t len, const char *source, json_t **docs,
                       struct pt_error *err);
 
-/* Reads a whole file ("-" = standard input) and parses it as above. PT_EIO if
- * it cannot be read. */
+/* The largest manifest file pt_manifest_read_file reads. */
+#define PT_MANIFEST_MAX_BYTES (64u * 1024u * 1024u)
+
+/* Reads a whole file ("-" = standard input, named "<stdin>" in errors) and
+ * parses it as above. PT_EIO if it cannot be read, PT_ERANGE if it is larger
+ * than PT_MANIFEST_MAX_BYTES. */
 int pt_manifest_read_file(const char *path, json_t **docs, struct pt_error *err);
 
 /* Reads a whole file ("-" = stdin) into a new NUL-terminated buffer; caller
