@@ -119,6 +119,7 @@ int pt_plan_set_string(struct pt_plan *p, const struct pt_plan_input *in, json_t
 {
     json_t *cur = json_object_get(obj, key);
     const char *have = json_string_value(cur);
+    int rc;
 
     if (have && strcmp(have, value) == 0)
         return PT_OK;
@@ -131,11 +132,14 @@ int pt_plan_set_string(struct pt_plan *p, const struct pt_plan_input *in, json_t
         return pt_plan_note(p, PT_REASON_KEPT, field, shown, value,
                             "kept pod value %s over profile value %s (mode fill)", shown, value);
     }
-    if (json_object_set_new(obj, key, json_string(value)) != 0)
-        return PT_ENOMEM;
+    /* note first: setting the member frees the old value `have` points into */
     if (cur && !json_is_null(cur))
-        return pt_plan_note(p, PT_REASON_OVERRIDDEN, field, have, value, NULL);
-    return pt_plan_note(p, PT_REASON_FILLED, field, NULL, value, NULL);
+        rc = pt_plan_note(p, PT_REASON_OVERRIDDEN, field, have, value, NULL);
+    else
+        rc = pt_plan_note(p, PT_REASON_FILLED, field, NULL, value, NULL);
+    if (rc != 0)
+        return rc;
+    return json_object_set_new(obj, key, json_string(value)) == 0 ? PT_OK : PT_ENOMEM;
 }
 
 void pt_change_warning(const struct pt_change *c, char *buf, size_t len)
