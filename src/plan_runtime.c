@@ -30,12 +30,18 @@
  *     sorts after Spark's own). Options with a line break (entrypoint reads
  *     one per line) are skipped.
  *   flink-jobmanager / flink-taskmanager — appended to env
- *     FLINK_ENV_JAVA_OPTS, space-separated (created when absent). An option
- *     equal to one of its whitespace-separated words is present. Options with
- *     whitespace are skipped: flink-console.sh expands the variable unquoted,
- *     so they would be split. A FLINK_ENV_JAVA_OPTS from valueFrom is skipped.
- *     Note: once the variable exists, Flink's config.sh no longer reads
- *     env.java.opts(.all) from the flink-conf ConfigMap.
+ *     FLINK_ENV_JAVA_OPTS when the container has it, space-separated. When it
+ *     does not, the options go to env JVM_ARGS instead (appended, created if
+ *     absent): Flink's config.sh reads env.java.opts.all and — since 1.18 —
+ *     env.java.default-opts.all (the Java 17 module flags) from flink-conf
+ *     ONLY while FLINK_ENV_JAVA_OPTS is unset, and kubernetes-taskmanager.sh
+ *     adds its default -XX:+UseG1GC only then too; creating the variable would
+ *     silently drop all of that. JVM_ARGS is read from the environment alone
+ *     and flink-console.sh puts it on every JVM command line
+ *     (`exec $JAVA_RUN $JVM_ARGS ${FLINK_ENV_JAVA_OPTS} …`). An option equal to
+ *     a whitespace-separated word of either variable is present. Options with
+ *     whitespace are skipped: the scripts expand both variables unquoted, so
+ *     they would be split. A variable from valueFrom is skipped.
  *   Heap sizing is the pod's: -Xmx / -Xms are skipped for both, and for Flink
  *     also -XX:MaxDirectMemorySize / -XX:MaxMetaspaceSize (Flink's memory
  *     model sets them and FLINK_ENV_JAVA_OPTS comes after them).
@@ -285,9 +291,15 @@ static int has_word(const char *list, const char *opt)
 
 static int plan_flink_java(struct pt_plan *p, json_t *env, const json_t *opts)
 {
-    const char *var = "FLINK_ENV_JAVA_OPTS";
-    long at = env_find(env, var);
+    /* FLINK_ENV_JAVA_OPTS only when the pod already has it: creating it would
+     * turn off flink-conf's env.java.opts.all / env.java.default-opts.all */
+    long at_flink = env_find(env, "FLINK_ENV_JAVA_OPTS"), at_jvm = env_find(env, "JVM_ARGS");
+    const char *var = at_flink >= 0 ? "FLINK_ENV_JAVA_OPTS" : "JVM_ARGS";
+    long at = at_flink >= 0 ? at_flink : at_jvm;
     json_t *e = at >= 0 ? json_array_get(env, (size_t)at) : NULL;
+    const char *other = at_flink >= 0 && at_jvm >= 0
+                            ? json_string_value(json_object_get(json_array_get(env, (size_t)at_jvm), "value"))
+                            : NULL;
     json_t *o;
     const char *have;
     char *value = NULL;
@@ -295,7 +307,8 @@ static int plan_flink_java(struct pt_plan *p, json_t *env, const json_t *opts)
     int rc = PT_OK, changed = 0;
 
     if (e && json_object_get(e, "valueFrom") && !json_is_null(json_object_get(e, "valueFrom")))
-        return skip(p, "javaOptions", "FLINK_ENV_JAVA_OPTS comes from valueFrom; not appended to");
+        return pt_plan_note(p, PT_REASON_SKIPPED, "javaOptions", NULL, NULL,
+                            "%s comes from valueFrom; not appended to", var);
     have = json_string_value(json_object_get(e, "value"));
     if (!(value = strdup(have ? have : "")))
         return PT_ENOMEM;
@@ -306,8 +319,7 @@ static int plan_flink_java(struct pt_plan *p, json_t *env, const json_t *opts)
             continue;
         if (strpbrk(opt, " \t\r\n")) {
             if ((rc = pt_plan_note(p, PT_REASON_SKIPPED, "javaOptions", NULL, NULL,
-                                   "%.50s: has whitespace; FLINK_ENV_JAVA_OPTS is word-split",
-                                   opt)) != 0)
+                                   "%.50s: has whitespace; %s is word-split", opt, var)) != 0)
                 goto fail;
             continue;
         }
@@ -317,7 +329,7 @@ static int plan_flink_java(struct pt_plan *p, json_t *env, const json_t *opts)
                 goto fail;
             continue;
         }
-        if (has_word(value, opt))
+        if (has_word(value, opt) || (other && has_word(other, opt)))
             continue;
         len = strlen(value);
         if (len + strlen(opt) + 2 > CMD_CAP) {
@@ -330,10 +342,8 @@ static int plan_flink_java(struct pt_plan *p, json_t *env, const json_t *opts)
         }
         value = grown;
         snprintf(value + len, strlen(opt) + 2, "%s%s", len ? " " : "", opt);
-        if ((rc = pt_plan_note(p, PT_REASON_FILLED, "javaOptions", NULL, opt,
-                               e || changed ? "appended to FLINK_ENV_JAVA_OPTS"
-                                            : "created FLINK_ENV_JAVA_OPTS (Flink then skips "
-                                              "env.java.opts.all from flink-conf)")) != 0)
+        if ((rc = pt_plan_note(p, PT_REASON_FILLED, "javaOptions", NULL, opt, "appended to %s",
+                               var)) != 0)
             goto fail;
         changed = 1;
     }

@@ -286,10 +286,21 @@ static void flink_java_options_absent_and_present(void **state)
     run(&f, "{'spec': {'containers': [{'name': 'flink-main-container', 'env': []}]}}",
         "{'javaOptions': ['-XX:+UseG1GC', '-Dx=1', '-Xmx1g', '-XX:MaxDirectMemorySize=1g']}",
         PT_ROLE_FLINK_TASKMANAGER, 0);
+    /* no FLINK_ENV_JAVA_OPTS: JVM_ARGS, so flink-conf's env.java.opts.all and
+     * env.java.default-opts.all keep applying */
     assert_json(at(f.p.pod, "spec/containers/0/env"),
-                "[{'name': 'FLINK_ENV_JAVA_OPTS', 'value': '-XX:+UseG1GC -Dx=1'}]");
+                "[{'name': 'JVM_ARGS', 'value': '-XX:+UseG1GC -Dx=1'}]");
     assert_int_equal(count(&f.p, PT_REASON_FILLED, "javaOptions"), 2);
     assert_int_equal(count(&f.p, PT_REASON_SKIPPED, "javaOptions"), 2);
+    fx_free(&f);
+
+    /* both present: appended to FLINK_ENV_JAVA_OPTS, options already in JVM_ARGS not repeated */
+    run(&f, "{'spec': {'containers': [{'name': 'flink-main-container', 'env': ["
+            "{'name': 'JVM_ARGS', 'value': '-Dz=3'}, {'name': 'FLINK_ENV_JAVA_OPTS', 'value': '-Dx=1'}]}]}}",
+        "{'javaOptions': ['-Dz=3', '-Dy=2']}", PT_ROLE_FLINK_TASKMANAGER, 0);
+    assert_json(at(f.p.pod, "spec/containers/0/env"),
+                "[{'name': 'JVM_ARGS', 'value': '-Dz=3'}, {'name': 'FLINK_ENV_JAVA_OPTS', 'value': '-Dx=1 -Dy=2'}]");
+    assert_idempotent(&f);
     fx_free(&f);
 
     run(&f, "{'spec': {'containers': [{'name': 'flink-main-container', 'env': ["
