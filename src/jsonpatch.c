@@ -184,8 +184,8 @@ static int value_equal(const json_t *a, const json_t *b)
             return 0;
         for (void *it = json_object_iter((json_t *)a); it;
              it = json_object_iter_next((json_t *)a, it)) {
-            json_t *other = json_object_getn(b, json_object_iter_key(it),
-                                             json_object_iter_key_len(it));
+            json_t *other =
+                json_object_getn(b, json_object_iter_key(it), json_object_iter_key_len(it));
             if (!other || !value_equal(json_object_iter_value(it), other))
                 return 0;
         }
@@ -415,8 +415,8 @@ static int find_parent(const struct opctx *c, json_t *doc, const struct pointer 
             if (parse_index(ptr->tok[i], &idx))
                 return op_fail(c, PT_EINVAL, "\"%s\" is not an array index", ptr->tok[i]);
             if (idx >= json_array_size(cur))
-                return op_fail(c, PT_EINVAL, "index %zu is past the end of an array of %zu",
-                               idx, json_array_size(cur));
+                return op_fail(c, PT_EINVAL, "index %zu is past the end of an array of %zu", idx,
+                               json_array_size(cur));
             next = json_array_get(cur, idx);
         } else {
             return op_fail(c, PT_EINVAL, "cannot descend into %s at \"%s\"", type_name(cur),

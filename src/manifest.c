@@ -1,4 +1,5 @@
-/* manifest.c — Kubernetes manifests: YAML (libyaml) or JSON text → jansson values, and values → kubectl-style YAML. */
+/* manifest.c — Kubernetes manifests: YAML (libyaml) or JSON text → jansson values, and values →
+ * kubectl-style YAML. */
 #include "podtune/manifest.h"
 
 #include <errno.h>
@@ -47,8 +48,8 @@ static int in_list(const char *s, size_t len, const char *const *list)
     return 0;
 }
 
-static const char *const TRUE_WORDS[] = {"y",    "Y",  "yes", "Yes", "YES", "true", "True",
-                                         "TRUE", "on", "On",  "ON",  NULL};
+static const char *const TRUE_WORDS[] = {"y",    "Y",    "yes", "Yes", "YES", "true",
+                                         "True", "TRUE", "on",  "On",  "ON",  NULL};
 static const char *const FALSE_WORDS[] = {"n",     "N",     "no",  "No",  "NO",  "false",
                                           "False", "FALSE", "off", "Off", "OFF", NULL};
 static const char *const NULL_WORDS[] = {"~", "null", "Null", "NULL", NULL};
@@ -217,8 +218,8 @@ static int fail_at(struct builder *b, const yaml_mark_t *m, const char *fmt, ...
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    return pt_error_setpos(b->err, PT_EINVAL, b->source, (int)m->line + 1, (int)m->column + 1,
-                           "%s", msg);
+    return pt_error_setpos(b->err, PT_EINVAL, b->source, (int)m->line + 1, (int)m->column + 1, "%s",
+                           msg);
 }
 
 /* 1-based line and column of a byte offset (for reader errors, which carry
@@ -318,7 +319,8 @@ static int build_scalar(struct builder *b, const yaml_event_t *ev, json_t **out)
     if (!tag && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
         resolve_plain(s, len, &sc);
     } else if (!tag || strcmp(tag, "!") == 0 || strcmp(tag, TAG_PREFIX "str") == 0 ||
-               strcmp(tag, TAG_PREFIX "timestamp") == 0 || strncmp(tag, TAG_PREFIX, strlen(TAG_PREFIX)) != 0) {
+               strcmp(tag, TAG_PREFIX "timestamp") == 0 ||
+               strncmp(tag, TAG_PREFIX, strlen(TAG_PREFIX)) != 0) {
         /* Quoted and block scalars, "!", !!str and tags podtune does not
          * know stay strings, as in go-yaml. */
         sc.kind = K_STRING;
@@ -356,8 +358,8 @@ static int build_scalar(struct builder *b, const yaml_event_t *ev, json_t **out)
         }
         if (sc.kind != want && sc.kind != K_INFNAN && sc.kind != K_BIGINT) {
             short_tag(tag, st, sizeof(st));
-            return fail_at(b, &ev->start_mark, "cannot read \"%.*s\" as %s", (int)(len > 60 ? 60 : len),
-                           s, st);
+            return fail_at(b, &ev->start_mark, "cannot read \"%.*s\" as %s",
+                           (int)(len > 60 ? 60 : len), s, st);
         }
     }
     switch (sc.kind) {
@@ -366,8 +368,9 @@ static int build_scalar(struct builder *b, const yaml_event_t *ev, json_t **out)
     case K_INT: *out = json_integer(sc.integer); break;
     case K_REAL: *out = json_real(sc.real); break;
     case K_INFNAN:
-        return fail_at(b, &ev->start_mark, "%.*s has no JSON form (infinity and NaN are not numbers in JSON)",
-                       (int)len, s);
+        return fail_at(b, &ev->start_mark,
+                       "%.*s has no JSON form (infinity and NaN are not numbers in JSON)", (int)len,
+                       s);
     case K_BIGINT:
         return fail_at(b, &ev->start_mark, "integer %.*s does not fit in 64 bits",
                        (int)(len > 60 ? 60 : len), s);
@@ -543,8 +546,7 @@ static int build_mapping(struct builder *b, json_t *obj, size_t *nodes)
             goto fail;
         }
         if (json_object_getn(obj, k, kl) && !(merged && json_object_getn(merged, k, kl))) {
-            fail_at(b, &km, "mapping key \"%.*s\" is already defined", (int)(kl > 80 ? 80 : kl),
-                    k);
+            fail_at(b, &km, "mapping key \"%.*s\" is already defined", (int)(kl > 80 ? 80 : kl), k);
             json_decref(key);
             json_decref(value);
             goto fail;
@@ -604,10 +606,10 @@ static int build_node(struct builder *b, yaml_event_t *ev, json_t **out, size_t 
     case YAML_SEQUENCE_START_EVENT:
     case YAML_MAPPING_START_EVENT: {
         int seq = ev->type == YAML_SEQUENCE_START_EVENT;
-        const char *tag = (const char *)(seq ? ev->data.sequence_start.tag
-                                             : ev->data.mapping_start.tag);
-        anchor = (const char *)(seq ? ev->data.sequence_start.anchor
-                                    : ev->data.mapping_start.anchor);
+        const char *tag =
+            (const char *)(seq ? ev->data.sequence_start.tag : ev->data.mapping_start.tag);
+        anchor =
+            (const char *)(seq ? ev->data.sequence_start.anchor : ev->data.mapping_start.anchor);
         if (tag && strncmp(tag, TAG_PREFIX, strlen(TAG_PREFIX)) == 0 &&
             strcmp(tag, seq ? TAG_PREFIX "seq" : TAG_PREFIX "map") != 0) {
             char st[128];
@@ -661,9 +663,7 @@ static int build_node(struct builder *b, yaml_event_t *ev, json_t **out, size_t 
         *nodes = n;
         return 0;
     }
-    default:
-        fail_at(b, &mark, "unexpected YAML event");
-        goto fail;
+    default: fail_at(b, &mark, "unexpected YAML event"); goto fail;
     }
     if (anchor && anchor_add(b, anchor, v, n)) {
         rc = PT_ENOMEM;
@@ -692,7 +692,8 @@ static int add_document(json_t *docs, json_t *doc, const char *source, int line,
     int list = k && strcmp(k, "List") == 0;
     if (list && items && !json_is_array(items) && !json_is_null(items)) {
         json_decref(doc);
-        return pt_error_setpos(err, PT_EINVAL, source, line, 0, "the items of a List must be a list");
+        return pt_error_setpos(err, PT_EINVAL, source, line, 0,
+                               "the items of a List must be a list");
     }
     if (!list && !(kl > 4 && strcmp(k + kl - 4, "List") == 0 && json_is_array(items))) {
         if (json_array_append_new(docs, doc))
@@ -794,8 +795,8 @@ static int parse_json(const char *buf, size_t len, size_t off, const char *sourc
         int rc = add_document(docs, v, source, line, err);
         if (rc)
             return rc;
-        while (off < len && (buf[off] == ' ' || buf[off] == '\t' || buf[off] == '\r' ||
-                             buf[off] == '\n'))
+        while (off < len &&
+               (buf[off] == ' ' || buf[off] == '\t' || buf[off] == '\r' || buf[off] == '\n'))
             off++;
     }
     return 0;
@@ -830,8 +831,7 @@ int pt_manifest_parse(const char *buf, size_t len, const char *source, json_t **
     return rc;
 }
 
-int pt_read_file(const char *path, size_t max_bytes, char **buf, size_t *len,
-                 struct pt_error *err)
+int pt_read_file(const char *path, size_t max_bytes, char **buf, size_t *len, struct pt_error *err)
 {
     int is_stdin = strcmp(path, "-") == 0;
     FILE *f = is_stdin ? stdin : fopen(path, "rb");
@@ -1068,9 +1068,8 @@ static int emit_value(yaml_emitter_t *e, const json_t *v)
     }
     case JSON_ARRAY: {
         int flow = json_array_size(v) == 0;
-        if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-                                                  flow ? YAML_FLOW_SEQUENCE_STYLE
-                                                       : YAML_BLOCK_SEQUENCE_STYLE) ||
+        if (!yaml_sequence_start_event_initialize(
+                &ev, NULL, NULL, 1, flow ? YAML_FLOW_SEQUENCE_STYLE : YAML_BLOCK_SEQUENCE_STYLE) ||
             !yaml_emitter_emit(e, &ev))
             return PT_EIO;
         for (size_t i = 0; i < json_array_size(v); i++) {
@@ -1084,9 +1083,8 @@ static int emit_value(yaml_emitter_t *e, const json_t *v)
     }
     case JSON_OBJECT: {
         int flow = json_object_size(v) == 0;
-        if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
-                                                 flow ? YAML_FLOW_MAPPING_STYLE
-                                                      : YAML_BLOCK_MAPPING_STYLE) ||
+        if (!yaml_mapping_start_event_initialize(
+                &ev, NULL, NULL, 1, flow ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE) ||
             !yaml_emitter_emit(e, &ev))
             return PT_EIO;
         for (void *it = json_object_iter((json_t *)v); it;

@@ -26,8 +26,7 @@ int pt_manifest_read_file(const char *path, json_t **docs, struct pt_error *err)
 
 /* Reads a whole file ("-" = stdin) into a new NUL-terminated buffer; caller
  * frees. Files over max_bytes are refused with PT_ERANGE. */
-int pt_read_file(const char *path, size_t max_bytes, char **buf, size_t *len,
-                 struct pt_error *err);
+int pt_read_file(const char *path, size_t max_bytes, char **buf, size_t *len, struct pt_error *err);
 
 /* Writes v as one YAML document (block style, keys in order, strings quoted
  * where a plain scalar would read back as another type). Returns 0 or PT_EIO. */

@@ -1,4 +1,5 @@
-/* fuzz_jsonpatch.c — libFuzzer target: applying any patch never crashes; a result re-parses and diffs back to itself. */
+/* fuzz_jsonpatch.c — libFuzzer target: applying any patch never crashes; a result re-parses and
+ * diffs back to itself. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
-/* ptpatch.c — JSON Patch driver for scripts: `diff FROM TO` prints a patch, `apply DOC PATCH` prints the result. */
+/* ptpatch.c — JSON Patch driver for scripts: `diff FROM TO` prints a patch, `apply DOC PATCH`
+ * prints the result. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,5 @@
-/* test_jsonpatch.c — RFC 6901 pointers and RFC 6902 diff/apply: RFC examples, edge cases, errors, properties. */
+/* test_jsonpatch.c — RFC 6901 pointers and RFC 6902 diff/apply: RFC examples, edge cases, errors,
+ * properties. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -51,8 +52,8 @@ static void check_apply(const char *doc, const char *patch, const char *want, co
     } else {
         if (rc == 0) {
             char *g = json_dumps(out, JSON_ENCODE_ANY | JSON_COMPACT);
-            fail_msg("apply %s to %s succeeded with %s; want error containing '%s'", patch, doc,
-                     g, errpart);
+            fail_msg("apply %s to %s succeeded with %s; want error containing '%s'", patch, doc, g,
+                     errpart);
         }
         assert_int_equal(rc, PT_EINVAL);
         assert_null(out);
@@ -104,8 +105,8 @@ static void test_pointer_get_rfc6901(void **state)
     struct {
         const char *ptr;
         json_int_t want;
-    } cases[] = {{"/", 0},    {"/a~1b", 1}, {"/c%d", 2},  {"/e^f", 3},  {"/g|h", 4},
-                 {"/i\\j", 5}, {"/k\"l", 6}, {"/ ", 7},    {"/m~0n", 8}};
+    } cases[] = {{"/", 0},     {"/a~1b", 1}, {"/c%d", 2}, {"/e^f", 3}, {"/g|h", 4},
+                 {"/i\\j", 5}, {"/k\"l", 6}, {"/ ", 7},   {"/m~0n", 8}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         json_t *v = pt_pointer_get(doc, cases[i].ptr);
         if (!v || json_integer_value(v) != cases[i].want)
@@ -143,8 +144,8 @@ static void test_rfc6902_appendix_a(void **state)
     check_apply("{\"baz\":\"qux\",\"foo\":\"bar\"}", "[{\"op\":\"remove\",\"path\":\"/baz\"}]",
                 "{\"foo\":\"bar\"}", NULL);
     /* A.4 */
-    check_apply("{\"foo\":[\"bar\",\"qux\",\"baz\"]}",
-                "[{\"op\":\"remove\",\"path\":\"/foo/1\"}]", "{\"foo\":[\"bar\",\"baz\"]}", NULL);
+    check_apply("{\"foo\":[\"bar\",\"qux\",\"baz\"]}", "[{\"op\":\"remove\",\"path\":\"/foo/1\"}]",
+                "{\"foo\":[\"bar\",\"baz\"]}", NULL);
     /* A.5 */
     check_apply("{\"baz\":\"qux\",\"foo\":\"bar\"}",
                 "[{\"op\":\"replace\",\"path\":\"/baz\",\"value\":\"boo\"}]",
@@ -230,9 +231,8 @@ static void test_apply_edge_cases(void **state)
     check_apply("{\"foo\":null}", "[{\"op\":\"replace\",\"path\":\"/foo\",\"value\":true}]",
                 "{\"foo\":true}", NULL);
     check_apply("{\"foo\":null}", "[{\"op\":\"remove\",\"path\":\"/foo\"}]", "{}", NULL);
-    check_apply("{\"foo\":null}",
-                "[{\"op\":\"move\",\"from\":\"/foo\",\"path\":\"/bar\"}]", "{\"bar\":null}",
-                NULL);
+    check_apply("{\"foo\":null}", "[{\"op\":\"move\",\"from\":\"/foo\",\"path\":\"/bar\"}]",
+                "{\"bar\":null}", NULL);
     check_apply("{\"foo\":null}", "[{\"op\":\"copy\",\"from\":\"/foo\",\"path\":\"/bar\"}]",
                 "{\"foo\":null,\"bar\":null}", NULL);
     /* replace keeps key order and array position */
@@ -266,8 +266,8 @@ static void test_apply_edge_cases(void **state)
                 "{\"a\":{\"x\":1,\"y\":[1,{\"z\":true}]}}", NULL);
     check_apply("{\"n\":1}", "[{\"op\":\"test\",\"path\":\"/n\",\"value\":1.0}]", "{\"n\":1}",
                 NULL);
-    check_apply("{\"n\":1.5}", "[{\"op\":\"test\",\"path\":\"/n\",\"value\":1.5}]",
-                "{\"n\":1.5}", NULL);
+    check_apply("{\"n\":1.5}", "[{\"op\":\"test\",\"path\":\"/n\",\"value\":1.5}]", "{\"n\":1.5}",
+                NULL);
     check_apply("{\"n\":[2.0]}", "[{\"op\":\"test\",\"path\":\"/n\",\"value\":[2]}]",
                 "{\"n\":[2.0]}", NULL);
     check_apply("{\"n\":1}", "[{\"op\":\"test\",\"path\":\"/n\",\"value\":1.5}]", NULL,
@@ -285,8 +285,8 @@ static void test_apply_edge_cases(void **state)
     check_apply("{\"a\":[1,2]}", "[{\"op\":\"test\",\"path\":\"/a\",\"value\":[2,1]}]", NULL,
                 "test failed");
     /* "-" is only special in arrays; in an object it is an ordinary key */
-    check_apply("{\"-\":1}", "[{\"op\":\"replace\",\"path\":\"/-\",\"value\":2}]",
-                "{\"-\":2}", NULL);
+    check_apply("{\"-\":1}", "[{\"op\":\"replace\",\"path\":\"/-\",\"value\":2}]", "{\"-\":2}",
+                NULL);
     check_apply("{\"-\":1}", "[{\"op\":\"remove\",\"path\":\"/-\"}]", "{}", NULL);
     /* escaped keys */
     check_apply("{}",
@@ -306,16 +306,16 @@ static void test_apply_errors(void **state)
                 "{\"op\":\"add\",\"path\":\"/spec/x\",\"value\":1},"
                 "{\"op\":\"remove\",\"path\":\"/spec/x\"},"
                 "{\"op\":\"add\",\"path\":\"/spec/tolerations/7\",\"value\":3}]",
-                NULL, "operation 3 (add /spec/tolerations/7): index 7 is past the end of an "
-                      "array of 2");
+                NULL,
+                "operation 3 (add /spec/tolerations/7): index 7 is past the end of an "
+                "array of 2");
     check_apply("{}", "{}", NULL, "a patch must be a JSON array");
     check_apply("{}", "[1]", NULL, "operation 0: an operation must be an object, not a number");
     check_apply("{}", "[{\"path\":\"/a\",\"value\":1}]", NULL, "operation 0: missing \"op\"");
     check_apply("{}", "[{\"op\":\"add\",\"value\":1}]", NULL, "operation 0: missing \"path\"");
     check_apply("{}", "[{\"op\":\"add\",\"path\":\"/a\"}]", NULL,
                 "operation 0 (add /a): missing \"value\"");
-    check_apply("{\"a\":1}", "[{\"op\":\"replace\",\"path\":\"/a\"}]", NULL,
-                "missing \"value\"");
+    check_apply("{\"a\":1}", "[{\"op\":\"replace\",\"path\":\"/a\"}]", NULL, "missing \"value\"");
     check_apply("{\"a\":1}", "[{\"op\":\"test\",\"path\":\"/a\"}]", NULL, "missing \"value\"");
     check_apply("{\"a\":1}", "[{\"op\":\"move\",\"path\":\"/b\"}]", NULL, "missing \"from\"");
     check_apply("{\"a\":1}", "[{\"op\":\"copy\",\"path\":\"/b\"}]", NULL, "missing \"from\"");
@@ -326,8 +326,7 @@ static void test_apply_errors(void **state)
                 "\"from\" is a number");
     check_apply("{}", "[{\"op\":\"frobnicate\",\"path\":\"/a\"}]", NULL,
                 "operation 0 (frobnicate /a): unknown operation \"frobnicate\"");
-    check_apply("{}", "[{\"op\":\"ADD\",\"path\":\"/a\",\"value\":1}]", NULL,
-                "unknown operation");
+    check_apply("{}", "[{\"op\":\"ADD\",\"path\":\"/a\",\"value\":1}]", NULL, "unknown operation");
     /* bad pointers */
     check_apply("{}", "[{\"op\":\"add\",\"path\":\"a\",\"value\":1}]", NULL,
                 "bad path pointer \"a\"");
@@ -350,17 +349,16 @@ static void test_apply_errors(void **state)
                 "not an array index");
     check_apply("[1,2]", "[{\"op\":\"add\",\"path\":\"/\",\"value\":3}]", NULL,
                 "not an array index");
-    check_apply("[1,2]",
-                "[{\"op\":\"add\",\"path\":\"/99999999999999999999999\",\"value\":3}]", NULL,
-                "not an array index");
+    check_apply("[1,2]", "[{\"op\":\"add\",\"path\":\"/99999999999999999999999\",\"value\":3}]",
+                NULL, "not an array index");
     check_apply("{\"foo\":[1,2]}", "[{\"op\":\"remove\",\"path\":\"/foo/2\"}]", NULL,
                 "operation 0 (remove /foo/2): index 2 is past the end of an array of 2");
     check_apply("{\"foo\":[1,2]}", "[{\"op\":\"remove\",\"path\":\"/foo/-\"}]", NULL,
                 "\"-\" is not an array index");
-    check_apply("{\"foo\":[1,2]}", "[{\"op\":\"replace\",\"path\":\"/foo/2\",\"value\":0}]",
-                NULL, "index 2 is past the end");
-    check_apply("{\"foo\":[1,2]}", "[{\"op\":\"replace\",\"path\":\"/foo/-\",\"value\":0}]",
-                NULL, "not an array index");
+    check_apply("{\"foo\":[1,2]}", "[{\"op\":\"replace\",\"path\":\"/foo/2\",\"value\":0}]", NULL,
+                "index 2 is past the end");
+    check_apply("{\"foo\":[1,2]}", "[{\"op\":\"replace\",\"path\":\"/foo/-\",\"value\":0}]", NULL,
+                "not an array index");
     check_apply("{\"foo\":[1,2]}", "[{\"op\":\"test\",\"path\":\"/foo/00\",\"value\":1}]", NULL,
                 "\"00\" is not an array index");
     check_apply("{\"foo\":[1,2]}", "[{\"op\":\"test\",\"path\":\"/foo/-\",\"value\":1}]", NULL,
@@ -455,10 +453,11 @@ static void test_diff(void **state)
                "{\"op\":\"replace\",\"path\":\"/a\",\"value\":\"1\"},"
                "{\"op\":\"add\",\"path\":\"/c\",\"value\":3}]");
     /* nested objects recurse; escaped keys */
-    check_diff("{\"metadata\":{\"labels\":{\"app\":\"x\"}}}",
-               "{\"metadata\":{\"labels\":{\"app\":\"x\",\"podtune.io/profile\":\"p\",\"a~b\":1}}}",
-               "[{\"op\":\"add\",\"path\":\"/metadata/labels/podtune.io~1profile\",\"value\":\"p\"},"
-               "{\"op\":\"add\",\"path\":\"/metadata/labels/a~0b\",\"value\":1}]");
+    check_diff(
+        "{\"metadata\":{\"labels\":{\"app\":\"x\"}}}",
+        "{\"metadata\":{\"labels\":{\"app\":\"x\",\"podtune.io/profile\":\"p\",\"a~b\":1}}}",
+        "[{\"op\":\"add\",\"path\":\"/metadata/labels/podtune.io~1profile\",\"value\":\"p\"},"
+        "{\"op\":\"add\",\"path\":\"/metadata/labels/a~0b\",\"value\":1}]");
     /* type changes replace */
     check_diff("{\"a\":{\"b\":1}}", "{\"a\":[1]}",
                "[{\"op\":\"replace\",\"path\":\"/a\",\"value\":[1]}]");
@@ -652,9 +651,9 @@ static void test_diff_property(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pointer_append),   cmocka_unit_test(test_pointer_get_rfc6901),
+        cmocka_unit_test(test_pointer_append),     cmocka_unit_test(test_pointer_get_rfc6901),
         cmocka_unit_test(test_rfc6902_appendix_a), cmocka_unit_test(test_apply_edge_cases),
-        cmocka_unit_test(test_apply_errors),     cmocka_unit_test(test_diff),
+        cmocka_unit_test(test_apply_errors),       cmocka_unit_test(test_diff),
         cmocka_unit_test(test_diff_property),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,5 @@
-/* test_manifest.c — YAML/JSON manifests: documents, List expansion, scalar typing, error positions, YAML output and round trips. */
+/* test_manifest.c — YAML/JSON manifests: documents, List expansion, scalar typing, error positions,
+ * YAML output and round trips. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -71,7 +72,8 @@ static void test_multi_document(void **state)
 {
     (void)state;
     check_parse("a: 1\n---\nb: 2\n", "[{\"a\":1},{\"b\":2}]");
-    check_parse("---\na: 1\n---\n---\n# only a comment\n---\nb: [x]\n...\n", "[{\"a\":1},{\"b\":[\"x\"]}]");
+    check_parse("---\na: 1\n---\n---\n# only a comment\n---\nb: [x]\n...\n",
+                "[{\"a\":1},{\"b\":[\"x\"]}]");
     check_parse("", "[]");
     check_parse("# nothing\n", "[]");
     check_parse("---\n---\n", "[]");
@@ -81,7 +83,9 @@ static void test_multi_document(void **state)
     /* key order is kept */
     check_parse("z: 1\na: 2\nm: 3\n", "[{\"z\":1,\"a\":2,\"m\":3}]");
     /* a BOM is ignored */
-    check_parse("\xEF\xBB\xBF" "a: 1\n", "[{\"a\":1}]");
+    check_parse("\xEF\xBB\xBF"
+                "a: 1\n",
+                "[{\"a\":1}]");
     check_parse("\xEF\xBB\xBF{\"a\":1}", "[{\"a\":1}]");
 }
 
@@ -140,36 +144,94 @@ static void test_scalar_typing(void **state)
     (void)state;
     static const struct typing table[] = {
         /* null */
-        {"", "null"}, {"~", "null"}, {"null", "null"}, {"Null", "null"}, {"NULL", "null"},
+        {"", "null"},
+        {"~", "null"},
+        {"null", "null"},
+        {"Null", "null"},
+        {"NULL", "null"},
         {"nULL", "\"nULL\""},
         /* booleans: go-yaml v2 (sigs.k8s.io/yaml) still reads YAML 1.1 words */
-        {"true", "true"}, {"True", "true"}, {"TRUE", "true"}, {"false", "false"},
-        {"yes", "true"}, {"Yes", "true"}, {"YES", "true"}, {"y", "true"}, {"Y", "true"},
-        {"no", "false"}, {"No", "false"}, {"n", "false"}, {"N", "false"}, {"on", "true"},
-        {"On", "true"}, {"off", "false"}, {"OFF", "false"}, {"tRUE", "\"tRUE\""},
+        {"true", "true"},
+        {"True", "true"},
+        {"TRUE", "true"},
+        {"false", "false"},
+        {"yes", "true"},
+        {"Yes", "true"},
+        {"YES", "true"},
+        {"y", "true"},
+        {"Y", "true"},
+        {"no", "false"},
+        {"No", "false"},
+        {"n", "false"},
+        {"N", "false"},
+        {"on", "true"},
+        {"On", "true"},
+        {"off", "false"},
+        {"OFF", "false"},
+        {"tRUE", "\"tRUE\""},
         {"yES", "\"yES\""},
         /* integers: Go prefixes and "_" separators */
-        {"0", "0"}, {"-0", "0"}, {"42", "42"}, {"+12", "12"}, {"-17", "-17"},
-        {"1_000", "1000"}, {"0x1F", "31"}, {"0X1f", "31"}, {"-0x10", "-16"}, {"0o17", "15"},
-        {"017", "15"}, {"0b101", "5"}, {"-0b11", "-3"}, {"9223372036854775807", "9223372036854775807"},
+        {"0", "0"},
+        {"-0", "0"},
+        {"42", "42"},
+        {"+12", "12"},
+        {"-17", "-17"},
+        {"1_000", "1000"},
+        {"0x1F", "31"},
+        {"0X1f", "31"},
+        {"-0x10", "-16"},
+        {"0o17", "15"},
+        {"017", "15"},
+        {"0b101", "5"},
+        {"-0b11", "-3"},
+        {"9223372036854775807", "9223372036854775807"},
         {"-9223372036854775808", "-9223372036854775808"},
         /* floats */
-        {"08", "8.0"}, {"1.5", "1.5"}, {"1.", "1.0"}, {".5", "0.5"}, {"-.5", "-0.5"},
-        {"1e3", "1000.0"}, {"1E+3", "1000.0"}, {"-1.5e-3", "-0.0015"}, {"1_0.5", "10.5"},
+        {"08", "8.0"},
+        {"1.5", "1.5"},
+        {"1.", "1.0"},
+        {".5", "0.5"},
+        {"-.5", "-0.5"},
+        {"1e3", "1000.0"},
+        {"1E+3", "1000.0"},
+        {"-1.5e-3", "-0.0015"},
+        {"1_0.5", "10.5"},
         {"6.02e23", "6.02e23"},
         /* strings */
-        {"abc", "\"abc\""}, {"1e400", "\"1e400\""}, {"0x", "\"0x\""}, {"0xG", "\"0xG\""},
-        {"1.2.3", "\"1.2.3\""}, {"2001-12-14", "\"2001-12-14\""},
-        {"2001-12-14T21:59:43.10-05:00", "\"2001-12-14T21:59:43.10-05:00\""}, {"1:20", "\"1:20\""},
-        {"+", "\"+\""}, {"-a", "\"-a\""}, {".", "\".\""}, {"._5", "\"._5\""}, {"500m", "\"500m\""},
-        {"4Gi", "\"4Gi\""}, {"\"true\"", "\"true\""}, {"'123'", "\"123\""}, {"\"\"", "\"\""},
-        {"'~'", "\"~\""}, {"\"a\\tb\\u00e9\"", "\"a\\tb\u00e9\""}, {"é", "\"\u00e9\""},
-        {".inf.", "\".inf.\""}, {".Nan", "\".Nan\""},
+        {"abc", "\"abc\""},
+        {"1e400", "\"1e400\""},
+        {"0x", "\"0x\""},
+        {"0xG", "\"0xG\""},
+        {"1.2.3", "\"1.2.3\""},
+        {"2001-12-14", "\"2001-12-14\""},
+        {"2001-12-14T21:59:43.10-05:00", "\"2001-12-14T21:59:43.10-05:00\""},
+        {"1:20", "\"1:20\""},
+        {"+", "\"+\""},
+        {"-a", "\"-a\""},
+        {".", "\".\""},
+        {"._5", "\"._5\""},
+        {"500m", "\"500m\""},
+        {"4Gi", "\"4Gi\""},
+        {"\"true\"", "\"true\""},
+        {"'123'", "\"123\""},
+        {"\"\"", "\"\""},
+        {"'~'", "\"~\""},
+        {"\"a\\tb\\u00e9\"", "\"a\\tb\u00e9\""},
+        {"é", "\"\u00e9\""},
+        {".inf.", "\".inf.\""},
+        {".Nan", "\".Nan\""},
         /* tags */
-        {"!!str 123", "\"123\""}, {"!!str true", "\"true\""}, {"!!str", "\"\""},
-        {"!!int \"12\"", "12"}, {"!!float 3", "3.0"}, {"!!float '2.5'", "2.5"},
-        {"!!bool yes", "true"}, {"!!null ''", "null"}, {"! 12", "\"12\""},
-        {"!local 12", "\"12\""}, {"!!timestamp 2001-12-14", "\"2001-12-14\""},
+        {"!!str 123", "\"123\""},
+        {"!!str true", "\"true\""},
+        {"!!str", "\"\""},
+        {"!!int \"12\"", "12"},
+        {"!!float 3", "3.0"},
+        {"!!float '2.5'", "2.5"},
+        {"!!bool yes", "true"},
+        {"!!null ''", "null"},
+        {"! 12", "\"12\""},
+        {"!local 12", "\"12\""},
+        {"!!timestamp 2001-12-14", "\"2001-12-14\""},
         {"!!binary aGVs bG8=", "\"aGVsbG8=\""},
     };
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
@@ -179,7 +241,8 @@ static void test_scalar_typing(void **state)
         check_parse(text, want);
     }
     /* block scalars stay strings */
-    check_parse("a: |\n  123\nb: >\n  true\n  story\nc: |-\n  x\n", "[{\"a\":\"123\\n\",\"b\":\"true story\\n\",\"c\":\"x\"}]");
+    check_parse("a: |\n  123\nb: >\n  true\n  story\nc: |-\n  x\n",
+                "[{\"a\":\"123\\n\",\"b\":\"true story\\n\",\"c\":\"x\"}]");
     /* in sequences and flow collections too */
     check_parse("[yes, 0x10, 1.5, ~, 'no']", "[[true,16,1.5,null,\"no\"]]");
     check_parse("- yes\n- \"0x10\"\n", "[[true,\"0x10\"]]");
@@ -195,9 +258,10 @@ static void test_mapping_keys(void **state)
 {
     (void)state;
     /* non-string keys are named as sigs.k8s.io/yaml names them */
-    check_parse("1: a\n0x10: b\ntrue: c\nno: d\n1.5: e\n1e6: f\n0.1: g\n123456789.0: h\n0.00001: i\n",
-                "[{\"1\":\"a\",\"16\":\"b\",\"true\":\"c\",\"false\":\"d\",\"1.5\":\"e\","
-                "\"1e+06\":\"f\",\"0.1\":\"g\",\"1.2345679e+08\":\"h\",\"1e-05\":\"i\"}]");
+    check_parse(
+        "1: a\n0x10: b\ntrue: c\nno: d\n1.5: e\n1e6: f\n0.1: g\n123456789.0: h\n0.00001: i\n",
+        "[{\"1\":\"a\",\"16\":\"b\",\"true\":\"c\",\"false\":\"d\",\"1.5\":\"e\","
+        "\"1e+06\":\"f\",\"0.1\":\"g\",\"1.2345679e+08\":\"h\",\"1e-05\":\"i\"}]");
     check_parse("\"1\": a\n'true': b\n", "[{\"1\":\"a\",\"true\":\"b\"}]");
     check_parse("podtune.io/profile: x\n\"a~b\": z\ny: n\n",
                 "[{\"podtune.io/profile\":\"x\",\"a~b\":\"z\",\"true\":false}]");
@@ -234,15 +298,16 @@ static void test_anchors_and_merge(void **state)
 static void test_alias_bomb(void **state)
 {
     (void)state;
-    const char *bomb = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
-                       "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
-                       "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
-                       "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
-                       "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
-                       "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
-                       "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
-                       "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
-                       "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
+    const char *bomb =
+        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+        "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+        "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+        "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+        "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+        "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+        "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+        "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
+        "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
     json_t *docs = NULL;
     struct pt_error err;
     pt_error_clear(&err);
@@ -358,10 +423,11 @@ static void test_write_yaml(void **state)
                "\"g\":\"2001-12-14\",\"h\":\"1:20\",\"i\":\"1e400\",\"j\":\"<<\",\"k\":\"y\"}",
                "a: \"yes\"\nb: \"on\"\nc: \"null\"\nd: \"\"\ne: \"1.5\"\nf: \"0x1F\"\n"
                "g: \"2001-12-14\"\nh: \"1:20\"\ni: \"1e400\"\nj: \"<<\"\nk: \"y\"\n");
-    check_yaml("{\"a\":\" x\",\"b\":\"x \",\"c\":\"- x\",\"d\":\"a: b\",\"e\":\"a #b\",\"f\":\"*x\","
-               "\"g\":\"500m\",\"h\":\"-Xmx4g -XX:+UseG1GC\",\"i\":\"k=v\"}",
-               "a: ' x'\nb: 'x '\nc: '- x'\nd: 'a: b'\ne: 'a #b'\nf: '*x'\ng: 500m\n"
-               "h: -Xmx4g -XX:+UseG1GC\ni: k=v\n");
+    check_yaml(
+        "{\"a\":\" x\",\"b\":\"x \",\"c\":\"- x\",\"d\":\"a: b\",\"e\":\"a #b\",\"f\":\"*x\","
+        "\"g\":\"500m\",\"h\":\"-Xmx4g -XX:+UseG1GC\",\"i\":\"k=v\"}",
+        "a: ' x'\nb: 'x '\nc: '- x'\nd: 'a: b'\ne: 'a #b'\nf: '*x'\ng: 500m\n"
+        "h: -Xmx4g -XX:+UseG1GC\ni: k=v\n");
     /* multi-line strings as literal blocks; unicode passed through */
     check_yaml("{\"script\":\"set -e\\nexec java\\n\",\"x\":\"a\\nb\",\"u\":\"Nightly ETL — é\"}",
                "script: |\n  set -e\n  exec java\nx: |-\n  a\n  b\nu: Nightly ETL — é\n");
@@ -401,17 +467,127 @@ static uint32_t rnd(uint32_t n)
 }
 
 static const char *const NASTY[] = {
-    "", " ", "  a", "a ", "a  b", "yes", "No", "ON", "y", "n", "~", "null", "NULL", "true",
-    "False", "1", "-1", "+1", "0", "-0", "007", "08", "0x1F", "0o7", "0b1", "1_000", "1e3", "1.",
-    ".5", "-.5", ".inf", "-.Inf", ".nan", "1e400", "99999999999999999999", "2001-12-14",
-    "2001-12-14 21:59:43", "1:20", "190:20:30.15", "<<", "=", "- a", "-", "--", "---", "...",
-    "--- a", "? x", "?", ": x", ":", "a: b", "a:b", "a #b", "a#b", "#x", "&a", "*a", "!t", "!!str",
-    "|", ">", "'", "\"", "''", "%x", "@x", "`x", "[", "]", "{", "}", ",", "a,b", "[a]", "{a: 1}",
-    "a\nb", "a\n", "\n", "\n\n", "\na", " \n", "a\n\n", "a \nb", "a\n b", "a\n\n\nb\n", " a\nb",
-    "\ta", "a\tb", "é", "日本語", "\xF0\x9F\x98\x80", "a\xE2\x80\xA8 b", "a\xE2\x80\xA9",
-    "\xC2\x85x", "\xEF\xBB\xBFx", "\r\n", "a\rb", "\x01", "\x7f", "back\\slash", "a'b", "a\"b",
-    "podtune.io/profile", "-Xmx4g", "k=v", "--conf", "500m", "4Gi", "0.5", "1.0", "\xC2\xA0x",
-    "x\xC2\xA0", "a  ", "#", "a\n#b", "a\n- b", "a\n---\nb", "...\n", "- ", "key: |\n  x",
+    "",
+    " ",
+    "  a",
+    "a ",
+    "a  b",
+    "yes",
+    "No",
+    "ON",
+    "y",
+    "n",
+    "~",
+    "null",
+    "NULL",
+    "true",
+    "False",
+    "1",
+    "-1",
+    "+1",
+    "0",
+    "-0",
+    "007",
+    "08",
+    "0x1F",
+    "0o7",
+    "0b1",
+    "1_000",
+    "1e3",
+    "1.",
+    ".5",
+    "-.5",
+    ".inf",
+    "-.Inf",
+    ".nan",
+    "1e400",
+    "99999999999999999999",
+    "2001-12-14",
+    "2001-12-14 21:59:43",
+    "1:20",
+    "190:20:30.15",
+    "<<",
+    "=",
+    "- a",
+    "-",
+    "--",
+    "---",
+    "...",
+    "--- a",
+    "? x",
+    "?",
+    ": x",
+    ":",
+    "a: b",
+    "a:b",
+    "a #b",
+    "a#b",
+    "#x",
+    "&a",
+    "*a",
+    "!t",
+    "!!str",
+    "|",
+    ">",
+    "'",
+    "\"",
+    "''",
+    "%x",
+    "@x",
+    "`x",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    "a,b",
+    "[a]",
+    "{a: 1}",
+    "a\nb",
+    "a\n",
+    "\n",
+    "\n\n",
+    "\na",
+    " \n",
+    "a\n\n",
+    "a \nb",
+    "a\n b",
+    "a\n\n\nb\n",
+    " a\nb",
+    "\ta",
+    "a\tb",
+    "é",
+    "日本語",
+    "\xF0\x9F\x98\x80",
+    "a\xE2\x80\xA8 b",
+    "a\xE2\x80\xA9",
+    "\xC2\x85x",
+    "\xEF\xBB\xBFx",
+    "\r\n",
+    "a\rb",
+    "\x01",
+    "\x7f",
+    "back\\slash",
+    "a'b",
+    "a\"b",
+    "podtune.io/profile",
+    "-Xmx4g",
+    "k=v",
+    "--conf",
+    "500m",
+    "4Gi",
+    "0.5",
+    "1.0",
+    "\xC2\xA0x",
+    "x\xC2\xA0",
+    "a  ",
+    "#",
+    "a\n#b",
+    "a\n- b",
+    "a\n---\nb",
+    "...\n",
+    "- ",
+    "key: |\n  x",
 };
 
 static json_t *random_string(void)
@@ -569,11 +745,11 @@ static void test_read_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_multi_document),   cmocka_unit_test(test_list_expansion),
-        cmocka_unit_test(test_json_input),       cmocka_unit_test(test_scalar_typing),
-        cmocka_unit_test(test_mapping_keys),     cmocka_unit_test(test_anchors_and_merge),
-        cmocka_unit_test(test_alias_bomb),       cmocka_unit_test(test_error_positions),
-        cmocka_unit_test(test_write_yaml),       cmocka_unit_test(test_round_trip_property),
+        cmocka_unit_test(test_multi_document), cmocka_unit_test(test_list_expansion),
+        cmocka_unit_test(test_json_input),     cmocka_unit_test(test_scalar_typing),
+        cmocka_unit_test(test_mapping_keys),   cmocka_unit_test(test_anchors_and_merge),
+        cmocka_unit_test(test_alias_bomb),     cmocka_unit_test(test_error_positions),
+        cmocka_unit_test(test_write_yaml),     cmocka_unit_test(test_round_trip_property),
         cmocka_unit_test(test_read_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
