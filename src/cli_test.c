@@ -101,7 +101,7 @@ static int check_case_yaml(const json_t *cy, const struct pt_outcome *oc, char *
 
     if ((v = json_object_get(cy, "profile"))) {
         const char *want = json_string_value(v);
-        const char *got = oc->sel.outcome == PT_SELECT_PROFILE ? oc->sel.profile->name : NULL;
+        const char *got = oc->sel.profile ? oc->sel.profile->name : NULL;
         if ((want && (!got || strcmp(want, got) != 0)) || (!want && got)) {
             snprintf(why, len, "profile: expected %s, got %s", want ? want : "none",
                      got ? got : "none");

@@ -7,8 +7,8 @@
 #include "podtune/policy.h"
 
 enum pt_select_outcome {
+    PT_SELECT_NONE,            /* no candidate (zero, so a cleared selection chose nothing) */
     PT_SELECT_PROFILE,         /* a profile was chosen */
-    PT_SELECT_NONE,            /* no candidate */
     PT_SELECT_SKIPPED,         /* podtune.io/skip: "true" and the profile does not enforce */
     PT_SELECT_UNKNOWN_PROFILE, /* podtune.io/profile names a profile that does not exist
                                   or does not admit the namespace */
