@@ -75,7 +75,8 @@ policy-errors: $(BUILD)/podtune
 cases: $(BUILD)/podtune
 	$(BUILD)/podtune test --policies policies test/cases
 
-properties: $(BUILD)/podtune
+properties: $(BUILD)/podtune $(BUILD)/tools/ptpatch
+	$(PYTHON) test/jsonpatch_crosscheck.py --ptpatch $(BUILD)/tools/ptpatch
 	$(PYTHON) test/properties.py --podtune $(BUILD)/podtune
 
 integration: $(BUILD)/podtune
