@@ -53,8 +53,20 @@ static int rotate(void *arg, struct pt_tls_creds *creds, struct pt_error *err)
 int pt_cli_serve(int argc, char **argv)
 {
     enum {
-        O_POLICIES = 1000, O_CERT, O_KEY, O_ADDR, O_MADDR, O_THREADS, O_LFMT, O_LLVL, O_MAXC,
-        O_IDLE, O_BODY, O_DRAIN, O_GRACE, O_HELP
+        O_POLICIES = 1000,
+        O_CERT,
+        O_KEY,
+        O_ADDR,
+        O_MADDR,
+        O_THREADS,
+        O_LFMT,
+        O_LLVL,
+        O_MAXC,
+        O_IDLE,
+        O_BODY,
+        O_DRAIN,
+        O_GRACE,
+        O_HELP
     };
     static const struct option longopts[] = {
         {"policies", required_argument, NULL, O_POLICIES},
@@ -134,8 +146,7 @@ int pt_cli_serve(int argc, char **argv)
             break;
         case O_HELP: usage(stdout); return 0;
         default:
-            fprintf(stderr, "podtune serve: unknown or incomplete option '%s'\n",
-                    argv[optind - 1]);
+            fprintf(stderr, "podtune serve: unknown or incomplete option '%s'\n", argv[optind - 1]);
             usage(stderr);
             return 2;
         }

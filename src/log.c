@@ -1,4 +1,4 @@
-/* log.c — structured log lines (JSON or text), formatted on the stack and written with one write(2). */
+/* log.c — structured log lines (JSON or text), formatted on the stack, one write(2) each. */
 #include "podtune/log.h"
 
 #include <errno.h>
@@ -10,9 +10,9 @@
 
 #include "podtune/error.h"
 
-#define LINE_MAX_BYTES 8192
+#define LINE_MAX_BYTES  8192
 #define VALUE_MAX_BYTES 2048
-#define TAIL_RESERVE 32 /* room kept for the closing `,"truncated":true}\n` */
+#define TAIL_RESERVE    32 /* room kept for the closing `,"truncated":true}\n` */
 
 static int log_fd = 2;
 static enum pt_log_format log_format = PT_LOG_TEXT;
@@ -37,9 +37,15 @@ static void put(struct lbuf *b, const char *s, size_t n)
     b->len += n;
 }
 
-static void puts_(struct lbuf *b, const char *s) { put(b, s, strlen(s)); }
+static void puts_(struct lbuf *b, const char *s)
+{
+    put(b, s, strlen(s));
+}
 
-static void putc_(struct lbuf *b, char c) { put(b, &c, 1); }
+static void putc_(struct lbuf *b, char c)
+{
+    put(b, &c, 1);
+}
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if invalid. */
 static size_t utf8_seq(const unsigned char *s, size_t n)
@@ -265,7 +271,10 @@ int pt_log_parse_level(const char *s, enum pt_log_level *out)
     return 0;
 }
 
-int pt_log_enabled(enum pt_log_level level) { return level >= log_min; }
+int pt_log_enabled(enum pt_log_level level)
+{
+    return level >= log_min;
+}
 
 void pt_log_fields(enum pt_log_level level, const char *msg, const struct pt_log_field *fields,
                    size_t n)
@@ -278,8 +287,8 @@ void pt_log_fields(enum pt_log_level level, const char *msg, const struct pt_log
         return;
     clock_gettime(CLOCK_REALTIME, &now);
     len = pt_log_format_line(line, sizeof(line), log_format,
-                             (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, level, msg,
-                             fields, n);
+                             (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, level, msg, fields,
+                             n);
     /* One write per line keeps lines whole between threads (pipes: PIPE_BUF is
      * 4 KiB, longer lines can interleave only with other long lines). Retried on
      * EINTR and short writes; a log that cannot be written is dropped. */

@@ -119,8 +119,7 @@ int pt_reload_policies(struct pt_reload_state *st, const char *dir, const char *
     }
     pt_log(PT_LOG_INFO, "policy loaded", PT_LS("dir", dir), PT_LS("trigger", why),
            PT_LS("digest", set->digest), PT_LI("profiles", set->n),
-           PT_LS("previous_digest", old ? old->digest : "none"),
-           PT_LI("warnings", diags.warnings));
+           PT_LS("previous_digest", old ? old->digest : "none"), PT_LI("warnings", diags.warnings));
     pt_reload_policy_put(st, set);
 done:
     pt_policy_set_unref(old);
@@ -249,9 +248,8 @@ static void *reload_main(void *arg)
     int64_t first = 0, last = 0;
 
     for (;;) {
-        struct pollfd p[3] = {{r->stop_fd, POLLIN, 0},
-                              {r->sig_fd, POLLIN, 0},
-                              {pt_watch_fd(r->w), POLLIN, 0}};
+        struct pollfd p[3] = {
+            {r->stop_fd, POLLIN, 0}, {r->sig_fd, POLLIN, 0}, {pt_watch_fd(r->w), POLLIN, 0}};
         int timeout = -1;
         int64_t now = now_ms();
 

@@ -1,4 +1,5 @@
-/* server.c — HTTPS admission routes and plain-HTTP metrics on libmicrohttpd, with rotation and graceful stop. */
+/* server.c — HTTPS admission routes and plain-HTTP metrics (libmicrohttpd); rotation; graceful
+ * stop. */
 #include "podtune/server.h"
 
 #include <arpa/inet.h>
@@ -76,7 +77,10 @@ static int64_t mono_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static int64_t mono_ms(void) { return mono_ns() / 1000000; }
+static int64_t mono_ms(void)
+{
+    return mono_ns() / 1000000;
+}
 
 /* ---- small pure helpers (unit-tested) ------------------------------------ */
 
@@ -110,7 +114,10 @@ const char *pt_server_patch_field(const char *path)
         const char *name;
         const char *field;
     } container[] = {
-        {"resources", "resources"}, {"env", "env"}, {"args", "command"}, {"command", "command"},
+        {"resources", "resources"},
+        {"env", "env"},
+        {"args", "command"},
+        {"command", "command"},
     };
     size_t n;
 
@@ -204,8 +211,7 @@ static int bind_listen(const char *addr, unsigned *bound, struct pt_error *err)
         return -1;
     }
     for (ai = res; ai; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    ai->ai_protocol);
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
         if (fd < 0)
             continue;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -439,7 +445,10 @@ done:
 
 /* ---- the access handler ------------------------------------------------- */
 
-static int is_get(const char *m) { return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0; }
+static int is_get(const char *m)
+{
+    return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
+}
 
 static enum MHD_Result probe(struct daemon_ctx *dc, struct MHD_Connection *conn,
                              struct pt_server *s, const char *url, const char *method)
@@ -449,8 +458,7 @@ static enum MHD_Result probe(struct daemon_ctx *dc, struct MHD_Connection *conn,
     if (strcmp(url, "/healthz") == 0)
         return send_body(dc, conn, 200, "text/plain; charset=utf-8", (char *)"ok\n", 3, 0, NULL);
     if (pt_reload_ready(s->o.state))
-        return send_body(dc, conn, 200, "text/plain; charset=utf-8", (char *)"ready\n", 6, 0,
-                         NULL);
+        return send_body(dc, conn, 200, "text/plain; charset=utf-8", (char *)"ready\n", 6, 0, NULL);
     pt_metrics_http_error(503);
     return send_body(dc, conn, 503, "text/plain; charset=utf-8",
                      (char *)"not ready: no valid policy set or certificate\n", 46, 0, NULL);
@@ -581,8 +589,7 @@ static struct daemon_ctx *daemon_start(struct pt_server *s, struct pt_tls_creds 
                                        struct pt_error *err)
 {
     struct daemon_ctx *dc = calloc(1, sizeof(*dc));
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_TLS |
-                     MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_TLS | MHD_USE_ERROR_LOG;
 
     if (!dc) {
         pt_error_set(err, PT_ENOMEM, "out of memory");
@@ -595,10 +602,10 @@ static struct daemon_ctx *daemon_start(struct pt_server *s, struct pt_tls_creds 
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->listen_fd, MHD_OPTION_HTTPS_MEM_KEY, c->key_pem,
         MHD_OPTION_HTTPS_MEM_CERT, c->cert_pem, MHD_OPTION_HTTPS_PRIORITIES,
         PT_SERVER_TLS_PRIORITIES, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->o.threads,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->o.max_connections,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->o.idle_timeout, MHD_OPTION_NOTIFY_COMPLETED,
-        request_completed, dc, MHD_OPTION_NOTIFY_CONNECTION, notify_conn, dc,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->o.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)s->o.idle_timeout, MHD_OPTION_NOTIFY_COMPLETED, request_completed, dc,
+        MHD_OPTION_NOTIFY_CONNECTION, notify_conn, dc, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(64 * 1024), MHD_OPTION_END);
     if (!dc->d) {
         pt_error_set(err, PT_EIO,
                      "libmicrohttpd refused to start (certificate/key rejected by GnuTLS or "
@@ -705,9 +712,9 @@ struct pt_server *pt_server_start(const struct pt_server_opts *o, struct pt_tls_
     if (s->metrics_fd >= 0) {
         s->metrics = MHD_start_daemon(
             MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-            handle_metrics, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-            MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->metrics_fd, MHD_OPTION_CONNECTION_LIMIT,
-            64u, MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+            handle_metrics, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET,
+            (MHD_socket)s->metrics_fd, MHD_OPTION_CONNECTION_LIMIT, 64u,
+            MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
         if (!s->metrics) {
             pt_error_set(err, PT_EIO, "cannot start the metrics listener on %s", o->metrics_addr);
             goto fail;
@@ -736,8 +743,14 @@ fail:
     return NULL;
 }
 
-unsigned pt_server_port(const struct pt_server *s) { return s->port; }
-unsigned pt_server_metrics_port(const struct pt_server *s) { return s->metrics_port; }
+unsigned pt_server_port(const struct pt_server *s)
+{
+    return s->port;
+}
+unsigned pt_server_metrics_port(const struct pt_server *s)
+{
+    return s->metrics_port;
+}
 
 int pt_server_set_creds(struct pt_server *s, struct pt_tls_creds *creds, struct pt_error *err)
 {

@@ -13,10 +13,10 @@
 #include <unistd.h>
 
 #define WATCH_MASK                                                                                 \
-    (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CLOSE_WRITE | IN_ATTRIB |             \
+    (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CLOSE_WRITE | IN_ATTRIB |            \
      IN_DELETE_SELF | IN_MOVE_SELF)
 #define MAX_WATCHES 1024 /* a bound on a hostile or runaway tree */
-#define MAX_DEPTH 16
+#define MAX_DEPTH   16
 
 /* One inotify watch descriptor: which directory it is and which tags it feeds. */
 struct wentry {
@@ -60,7 +60,10 @@ void pt_watch_free(struct pt_watch *w)
     free(w);
 }
 
-int pt_watch_fd(const struct pt_watch *w) { return w->fd; }
+int pt_watch_fd(const struct pt_watch *w)
+{
+    return w->fd;
+}
 
 static struct wentry *find_wd(struct pt_watch *w, int wd)
 {
@@ -201,8 +204,7 @@ unsigned pt_watch_read(struct pt_watch *w)
                 char path[PATH_MAX];
                 unsigned tags = e->tags;
                 int depth = e->depth + 1;
-                if (snprintf(path, sizeof(path), "%s/%s", e->path, ev->name) <
-                    (int)sizeof(path)) {
+                if (snprintf(path, sizeof(path), "%s/%s", e->path, ev->name) < (int)sizeof(path)) {
                     struct pt_error ignored;
                     pt_error_clear(&ignored);
                     /* e may move when the table grows: copy what we need first. */

@@ -28,7 +28,8 @@ struct pt_log_field {
  * pt_log(PT_LOG_INFO, "admission", PT_LS("uid", uid), PT_LI("us", 12)); */
 #define pt_log(level, msg, ...)                                                                    \
     pt_log_fields((level), (msg), (const struct pt_log_field[]){__VA_ARGS__},                      \
-                  sizeof((const struct pt_log_field[]){__VA_ARGS__}) / sizeof(struct pt_log_field))
+                  sizeof((const struct pt_log_field[]){__VA_ARGS__}) /                             \
+                      sizeof(struct pt_log_field))
 
 /* Sets the output (a file descriptor, 2 by default), the format and the lowest
  * level written. Call before threads start; later calls are not synchronised. */

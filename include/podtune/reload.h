@@ -52,7 +52,7 @@ struct pt_reload_opts {
     struct pt_reload_state *state; /* borrowed; outlives the reloader */
     pt_reload_creds_fn on_creds;   /* may be NULL */
     void *arg;
-    int debounce_ms;               /* quiet time before a reload; 0 → 100 */
+    int debounce_ms; /* quiet time before a reload; 0 → 100 */
 };
 
 /* Loads cert and key with pt_tls_load, logs and counts the attempt

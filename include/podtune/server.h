@@ -14,7 +14,7 @@
 
 /* The TLS priority string: TLS 1.3 and 1.2 only, AEAD ciphers, ECDHE key exchange. */
 #define PT_SERVER_TLS_PRIORITIES                                                                   \
-    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:"             \
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:"            \
     "+CHACHA20-POLY1305:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-MAC-ALL:+AEAD:%SERVER_PRECEDENCE"
 
 struct pt_server_opts {

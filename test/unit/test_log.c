@@ -1,4 +1,4 @@
-/* test_log.c — log line formatting (JSON validity, escaping, truncation), levels, whole lines from threads. */
+/* test_log.c — log lines: JSON validity, escaping, truncation, levels, whole lines from threads. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -53,7 +53,8 @@ static void test_json_escaping(void **state)
 {
     char buf[1024];
     /* quotes, backslash, control characters, valid UTF-8, and invalid bytes */
-    const char *hostile = "a\"b\\c\nd\te\x01" "f\xc3\xa9g\xff\xfeh\xed\xa0\x80i";
+    const char *hostile = "a\"b\\c\nd\te\x01"
+                          "f\xc3\xa9g\xff\xfeh\xed\xa0\x80i";
     struct pt_log_field f[] = {PT_LS("v", hostile), PT_LS("k\"ey", "x")};
     json_t *j;
     (void)state;
@@ -61,7 +62,8 @@ static void test_json_escaping(void **state)
     pt_log_format_line(buf, sizeof(buf), PT_LOG_JSON, T_MS, PT_LOG_WARN, "m\"sg", f, 2);
     j = parse_line(buf);
     assert_string_equal(json_string_value(json_object_get(j, "v")),
-                        "a\"b\\c\nd\te\x01" "f\xc3\xa9g\xef\xbf\xbd\xef\xbf\xbdh"
+                        "a\"b\\c\nd\te\x01"
+                        "f\xc3\xa9g\xef\xbf\xbd\xef\xbf\xbdh"
                         "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdi");
     assert_string_equal(json_string_value(json_object_get(j, "k\"ey")), "x");
     assert_string_equal(json_string_value(json_object_get(j, "msg")), "m\"sg");
@@ -72,8 +74,8 @@ static void test_text_line(void **state)
 {
     char buf[1024];
     struct pt_log_field f[] = {PT_LS("uid", "abc"), PT_LS("pod", "with space"),
-                               PT_LS("q", "a\"b"), PT_LS("none", ""), PT_LI("us", -7),
-                               PT_LS("nl", "x\ny")};
+                               PT_LS("q", "a\"b"),  PT_LS("none", ""),
+                               PT_LI("us", -7),     PT_LS("nl", "x\ny")};
     (void)state;
 
     pt_log_format_line(buf, sizeof(buf), PT_LOG_TEXT, T_MS, PT_LOG_ERROR, "policy error", f, 6);
@@ -135,7 +137,7 @@ static void test_parse_options(void **state)
 /* ---- the write path: levels and whole lines under concurrency ------------------ */
 
 #define THREADS 8
-#define LINES 500
+#define LINES   500
 
 static void *writer(void *arg)
 {
@@ -194,12 +196,9 @@ static void test_threads_write_whole_lines(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_json_line),
-        cmocka_unit_test(test_json_escaping),
-        cmocka_unit_test(test_text_line),
-        cmocka_unit_test(test_truncation_keeps_json_valid),
-        cmocka_unit_test(test_parse_options),
-        cmocka_unit_test(test_threads_write_whole_lines),
+        cmocka_unit_test(test_json_line),     cmocka_unit_test(test_json_escaping),
+        cmocka_unit_test(test_text_line),     cmocka_unit_test(test_truncation_keeps_json_valid),
+        cmocka_unit_test(test_parse_options), cmocka_unit_test(test_threads_write_whole_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

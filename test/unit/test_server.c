@@ -1,4 +1,4 @@
-/* test_server.c — the server's pure helpers: content-type check, patch field vocabulary, address parsing. */
+/* test_server.c — server helpers: content type, patch field vocabulary, address parsing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* test_watch.c — inotify watches: tags, recursion into new subdirectories, "..data" swaps, errors. */
+/* test_watch.c — inotify watches: tags, recursion, "..data" swaps, errors. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
