@@ -423,14 +423,20 @@ static enum MHD_Result admit(struct daemon_ctx *dc, struct MHD_Connection *conn,
                          (double)us / 1e6);
     if (oc.patch)
         count_patch_ops(oc.patch);
-    if (pt_log_enabled(PT_LOG_INFO))
-        pt_log(oc.status == PT_STATUS_ERROR ? PT_LOG_WARN : PT_LOG_INFO, "admission",
-               PT_LS("uid", rv.uid), PT_LS("namespace", rv.namespace), PT_LS("pod", pod_name(&rv)),
-               PT_LS("operation", rv.operation), PT_LS("role", pt_role_name(oc.cls.role)),
-               PT_LS("profile", profile), PT_LS("status", pt_status_name(oc.status)),
-               PT_LI("changes", oc.patch ? json_array_size(oc.patch) : 0),
+    if (oc.status == PT_STATUS_ERROR)
+        pt_log(PT_LOG_WARN, "admission", PT_LS("uid", rv.uid), PT_LS("namespace", rv.namespace),
+               PT_LS("pod", pod_name(&rv)), PT_LS("operation", rv.operation),
+               PT_LS("role", pt_role_name(oc.cls.role)), PT_LS("profile", profile),
+               PT_LS("status", pt_status_name(oc.status)), PT_LI("changes", 0),
                PT_LI("warnings", oc.n_warnings), PT_LI("dry_run", rv.dry_run),
-               PT_LS("error", oc.status == PT_STATUS_ERROR ? oc.error : ""), PT_LI("us", us));
+               PT_LS("error", oc.error), PT_LI("us", us));
+    else if (pt_log_enabled(PT_LOG_INFO))
+        pt_log(PT_LOG_INFO, "admission", PT_LS("uid", rv.uid), PT_LS("namespace", rv.namespace),
+               PT_LS("pod", pod_name(&rv)), PT_LS("operation", rv.operation),
+               PT_LS("role", pt_role_name(oc.cls.role)), PT_LS("profile", profile),
+               PT_LS("status", pt_status_name(oc.status)),
+               PT_LI("changes", oc.patch ? json_array_size(oc.patch) : 0),
+               PT_LI("warnings", oc.n_warnings), PT_LI("dry_run", rv.dry_run), PT_LI("us", us));
     ret = send_body(dc, conn, 200, "application/json", out, strlen(out), 1, NULL);
     out = NULL;
 done:
@@ -459,7 +465,7 @@ static enum MHD_Result probe(struct daemon_ctx *dc, struct MHD_Connection *conn,
         return send_body(dc, conn, 200, "text/plain; charset=utf-8", (char *)"ok\n", 3, 0, NULL);
     if (pt_reload_ready(s->o.state))
         return send_body(dc, conn, 200, "text/plain; charset=utf-8", (char *)"ready\n", 6, 0, NULL);
-    pt_metrics_http_error(503);
+    /* not counted as an HTTP error: probes ask every few seconds */
     return send_body(dc, conn, 503, "text/plain; charset=utf-8",
                      (char *)"not ready: no valid policy set or certificate\n", 46, 0, NULL);
 }
