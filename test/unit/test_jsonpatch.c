@@ -393,6 +393,8 @@ static void test_apply_errors(void **state)
     /* move into its own child */
     check_apply("{\"a\":{\"b\":{}}}", "[{\"op\":\"move\",\"from\":\"/a\",\"path\":\"/a/b/c\"}]",
                 NULL, "operation 0 (move /a/b/c): cannot move \"/a\" into its own child");
+    check_apply("[{\"a\":{}}]", "[{\"op\":\"move\",\"from\":\"/0\",\"path\":\"/0/a/b\"}]", NULL,
+                "cannot move \"/0\" into its own child");
     check_apply("{\"a\":{\"b\":{}}}", "[{\"op\":\"move\",\"from\":\"\",\"path\":\"/a\"}]", NULL,
                 "into its own child");
     /* atomic: the earlier successful operations are thrown away */
