@@ -1,12 +1,26 @@
 #!/usr/bin/env bash
 # Builds kube-apiserver and etcd from this module into DEST (default
-# ~/.cache/podtune-e2e/<k8s-version>/) unless both are already there.
-# Prints the wall time of a build that actually ran.
+# ~/.cache/podtune-e2e/<k8s-version>/) unless both are already there, and
+# helm (pinned below, used only to render charts/podtune) into
+# ~/.cache/podtune-e2e/helm-<version>/. Prints the wall time of a build that
+# actually ran.
 set -euo pipefail
 cd "$(dirname "$0")"
 kver=$(awk '$1=="k8s.io/kubernetes"{print $2; exit}' go.mod)
 etcdver=$(awk '$1=="go.etcd.io/etcd/server/v3"{print $2; exit}' go.mod)
 dest=${1:-${PODTUNE_E2E_CACHE:-$HOME/.cache/podtune-e2e}/$kver}
+helmver=v3.21.4
+hdest=$(dirname "$dest")/helm-$helmver
+if [[ ! -x $hdest/helm ]]; then
+  # go install pkg@version: helm's own go.mod and go.sum, checked against the
+  # checksum database. Optional: without helm the chart test is skipped.
+  hstart=$(date +%s)
+  if (cd / && CGO_ENABLED=0 GOBIN=$hdest go install -trimpath -ldflags "-s -w" "helm.sh/helm/v3/cmd/helm@$helmver"); then
+    echo "e2e: built helm $helmver in $(( $(date +%s) - hstart ))s" >&2
+  else
+    echo "e2e: warning: could not build helm $helmver; the chart test will be skipped" >&2
+  fi
+fi
 if [[ -x $dest/kube-apiserver && -x $dest/etcd && -f $dest/.complete ]]; then
   echo "e2e: using cached kube-apiserver $kver and etcd $etcdver from $dest" >&2
   exit 0
