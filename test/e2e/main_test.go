@@ -33,6 +33,7 @@ const (
 	nsPlain       = "e2e-plain" // no webhook
 	nsLatencyOff  = "e2e-latency-off"
 	nsLatencyOn   = "e2e-latency-on"
+	nsLatencyNoop = "e2e-latency-noop" // a Go webhook that changes nothing
 	nsIgnore      = "e2e-ignore"
 	nsFail        = "e2e-fail"
 	highPriority  = "e2e-spark-high"
@@ -106,7 +107,7 @@ func setupObjects() error {
 	ctx := context.Background()
 	for ns, target := range map[string]string{
 		nsApps: "test", nsOutside: "test", nsReinvoke: "reinvoke", nsPlain: "none",
-		nsLatencyOff: "none", nsLatencyOn: "test", nsIgnore: "ignore", nsFail: "fail",
+		nsLatencyOff: "none", nsLatencyOn: "test", nsLatencyNoop: "noop", nsIgnore: "ignore", nsFail: "fail",
 	} {
 		if err := ensureNamespace(ctx, ns, target); err != nil {
 			return err

@@ -120,6 +120,11 @@ func (s *podtuneServer) url() string { return "https://" + s.addr + "/mutate" }
 
 // requestsTotal sums podtune_admission_requests_total over all labels.
 func (s *podtuneServer) requestsTotal() (float64, error) {
+	return s.metric("podtune_admission_requests_total")
+}
+
+// metric sums one metric (all label sets) from podtune's /metrics.
+func (s *podtuneServer) metric(name string) (float64, error) {
 	resp, err := http.Get("http://" + s.metricsAddr + "/metrics")
 	if err != nil {
 		return 0, err
@@ -134,14 +139,14 @@ func (s *podtuneServer) requestsTotal() (float64, error) {
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		if !strings.HasPrefix(line, "podtune_admission_requests_total") {
+		if !strings.HasPrefix(line, name) {
 			continue
 		}
-		rest := strings.TrimPrefix(line, "podtune_admission_requests_total")
+		rest := strings.TrimPrefix(line, name)
 		if rest != "" && rest[0] != '{' && rest[0] != ' ' {
 			continue
 		}
-		fields := strings.Fields(line[strings.LastIndex(line, "}")+1:])
+		fields := strings.Fields(rest[strings.LastIndex(rest, "}")+1:])
 		if len(fields) == 0 {
 			continue
 		}
@@ -153,7 +158,7 @@ func (s *podtuneServer) requestsTotal() (float64, error) {
 		found = true
 	}
 	if !found {
-		return 0, fmt.Errorf("no podtune_admission_requests_total in /metrics")
+		return 0, fmt.Errorf("no %s in /metrics", name)
 	}
 	return sum, sc.Err()
 }

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -72,6 +73,44 @@ func secondWebhook(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(&review)
 }
 
+var noopCalls atomic.Int64
+
+// noopWebhook allows every request unchanged: the cost of any webhook.
+func noopWebhook(w http.ResponseWriter, r *http.Request) {
+	noopCalls.Add(1)
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 3<<20))
+	var review admissionv1.AdmissionReview
+	if err := json.Unmarshal(body, &review); err != nil || review.Request == nil {
+		http.Error(w, "bad review", http.StatusBadRequest)
+		return
+	}
+	review.Response = &admissionv1.AdmissionResponse{UID: review.Request.UID, Allowed: true}
+	review.Request = nil
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(&review)
+}
+
+// goWebhookConfig is a configuration for the harness's own Go webhook at
+// url, for namespaces labelled podtune-e2e/target=target.
+func goWebhookConfig(name, url string, ca []byte, target string) *admv1.MutatingWebhookConfiguration {
+	none := admv1.SideEffectClassNone
+	fail := admv1.Fail
+	never := admv1.NeverReinvocationPolicy
+	return &admv1.MutatingWebhookConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Webhooks: []admv1.MutatingWebhook{{
+			Name:                    name + ".e2e.podtune.io",
+			ClientConfig:            admv1.WebhookClientConfig{URL: &url, CABundle: ca},
+			Rules:                   []admv1.RuleWithOperations{{Operations: []admv1.OperationType{admv1.Create}, Rule: admv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods"}}}},
+			NamespaceSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{targetLabel: target}},
+			SideEffects:             &none,
+			FailurePolicy:           &fail,
+			ReinvocationPolicy:      &never,
+			AdmissionReviewVersions: []string{"v1"},
+		}},
+	}
+}
+
 func startSecondWebhook(t *testing.T) (url string, caPEM []byte) {
 	t.Helper()
 	cp, err := makeCerts("e2e-second")
@@ -87,6 +126,7 @@ func startSecondWebhook(t *testing.T) (url string, caPEM []byte) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/mutate", secondWebhook)
+	mux.HandleFunc("/noop", noopWebhook)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.ServeTLS(l, workDir+"/second.crt", workDir+"/second.key") }()
 	t.Cleanup(func() { _ = srv.Close() })
@@ -97,22 +137,7 @@ func TestReinvocationConverges(t *testing.T) {
 	requirePodtune(t)
 	ctx := context.Background()
 	url, ca := startSecondWebhook(t)
-	none := admv1.SideEffectClassNone
-	fail := admv1.Fail
-	never := admv1.NeverReinvocationPolicy
-	cfg := &admv1.MutatingWebhookConfiguration{
-		ObjectMeta: metav1.ObjectMeta{Name: secondConfig},
-		Webhooks: []admv1.MutatingWebhook{{
-			Name:                    "second.e2e.podtune.io",
-			ClientConfig:            admv1.WebhookClientConfig{URL: &url, CABundle: ca},
-			Rules:                   []admv1.RuleWithOperations{{Operations: []admv1.OperationType{admv1.Create}, Rule: admv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods"}}}},
-			NamespaceSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{targetLabel: "reinvoke"}},
-			SideEffects:             &none,
-			FailurePolicy:           &fail,
-			ReinvocationPolicy:      &never,
-			AdmissionReviewVersions: []string{"v1"},
-		}},
-	}
+	cfg := goWebhookConfig(secondConfig, url, ca, "reinvoke")
 	if err := applyWebhookConfig(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
