@@ -31,7 +31,7 @@ TOOL_SRC := $(wildcard test/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:test/tools/%.c=$(BUILD)/tools/%)
 PYTHON   := /usr/bin/python3
 
-.PHONY: all deps test unit cases properties policy-errors integration e2e \
+.PHONY: all deps test unit cli cases properties policy-errors integration e2e \
         run certs bench valgrind sanitize lint format-check clean
 
 all: $(BUILD)/podtune $(TOOL_BIN)
@@ -74,6 +74,9 @@ policy-errors: $(BUILD)/podtune
 
 cases: $(BUILD)/podtune
 	$(BUILD)/podtune test --policies policies test/cases
+
+cli: $(BUILD)/podtune
+	@bash test/run-cli $(BUILD)/podtune
 
 properties: $(BUILD)/podtune $(BUILD)/tools/ptpatch
 	$(PYTHON) test/jsonpatch_crosscheck.py --ptpatch $(BUILD)/tools/ptpatch

@@ -60,6 +60,7 @@ int pt_cli_validate(int argc, char **argv)
 enum out_format { OUT_YAML, OUT_JSON, OUT_PATCH, OUT_REVIEW };
 
 struct mutate_opts {
+    const struct pt_policy_set *set;
     enum out_format format;
     int diff;
     int color;
@@ -175,6 +176,12 @@ done:
     return rc;
 }
 
+static int mutate_each(const char *src, json_t *doc, size_t index, void *ctx)
+{
+    struct mutate_opts *o = ctx;
+    return mutate_doc(o->set, src, doc, o, index);
+}
+
 static int parse_format(const char *s, enum out_format *f)
 {
     static const struct {
@@ -226,29 +233,11 @@ int pt_cli_mutate(int argc, char **argv)
         default: fputs(usage, stderr); return PT_EXIT_USAGE;
         }
     }
-    if (!dir || optind >= argc) {
-        fputs(usage, stderr);
-        return PT_EXIT_USAGE;
-    }
-    if (!(set = pt_cli_load_policies(dir, 0, &rc)))
+    if (!(set = pt_cli_begin(dir, argc, optind, usage, &rc)))
         return rc;
+    o.set = set;
     o.json_items = json_array();
-    for (int i = optind; i < argc && rc == PT_EXIT_OK; i++) {
-        const char *src = strcmp(argv[i], "-") == 0 ? "<stdin>" : argv[i];
-        json_t *docs = pt_cli_read_documents(argv[i]), *doc;
-        size_t k;
-        if (!docs) {
-            rc = PT_EXIT_USAGE;
-            break;
-        }
-        json_array_foreach(docs, k, doc) {
-            if (mutate_doc(set, src, doc, &o, k) != 0) {
-                rc = PT_EXIT_USAGE;
-                break;
-            }
-        }
-        json_decref(docs);
-    }
+    rc = pt_cli_for_each_document(argc, argv, optind, 1, mutate_each, &o);
     if (rc == PT_EXIT_OK && o.format == OUT_JSON && !o.diff) {
         if (json_array_size(o.json_items) == 1)
             emit_json(stdout, json_array_get(o.json_items, 0));
@@ -327,6 +316,21 @@ static void explain_pod(const struct pt_policy_set *set, const char *src, const 
     pt_outcome_cleanup(&oc);
 }
 
+static int explain_each(const char *src, json_t *doc, size_t index, void *ctx)
+{
+    const struct pt_policy_set *set = ctx;
+
+    (void)index;
+    if (pt_cli_is_review(doc)) {
+        const json_t *req = json_object_get(doc, "request");
+        explain_pod(set, src, json_object_get(req, "object"),
+                    json_string_value(json_object_get(req, "namespace")));
+    } else if (pt_cli_is_pod(doc)) {
+        explain_pod(set, src, doc, NULL);
+    }
+    return 0;
+}
+
 int pt_cli_explain(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -348,31 +352,9 @@ int pt_cli_explain(int argc, char **argv)
         default: fputs(usage, stderr); return PT_EXIT_USAGE;
         }
     }
-    if (!dir || optind >= argc) {
-        fputs(usage, stderr);
-        return PT_EXIT_USAGE;
-    }
-    if (!(set = pt_cli_load_policies(dir, 0, &rc)))
+    if (!(set = pt_cli_begin(dir, argc, optind, usage, &rc)))
         return rc;
-    for (int i = optind; i < argc; i++) {
-        const char *src = strcmp(argv[i], "-") == 0 ? "<stdin>" : argv[i];
-        json_t *docs = pt_cli_read_documents(argv[i]), *doc;
-        size_t k;
-        if (!docs) {
-            rc = PT_EXIT_USAGE;
-            continue;
-        }
-        json_array_foreach(docs, k, doc) {
-            if (pt_cli_is_review(doc)) {
-                const json_t *req = json_object_get(doc, "request");
-                explain_pod(set, src, json_object_get(req, "object"),
-                            json_string_value(json_object_get(req, "namespace")));
-            } else if (pt_cli_is_pod(doc)) {
-                explain_pod(set, src, doc, NULL);
-            }
-        }
-        json_decref(docs);
-    }
+    rc = pt_cli_for_each_document(argc, argv, optind, 0, explain_each, set);
     pt_policy_set_unref(set);
     return rc;
 }

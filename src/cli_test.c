@@ -352,11 +352,7 @@ int pt_cli_test(int argc, char **argv)
         default: fputs(usage, stderr); return PT_EXIT_USAGE;
         }
     }
-    if (!dir || optind >= argc) {
-        fputs(usage, stderr);
-        return PT_EXIT_USAGE;
-    }
-    if (!(set = pt_cli_load_policies(dir, 0, &rc)))
+    if (!(set = pt_cli_begin(dir, argc, optind, usage, &rc)))
         return rc;
     t.set = set;
     for (int i = optind; i < argc; i++)

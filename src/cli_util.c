@@ -33,6 +33,46 @@ struct pt_policy_set *pt_cli_load_policies(const char *dir, int show_source, int
     return set;
 }
 
+struct pt_policy_set *pt_cli_begin(const char *dir, int argc, int first_arg, const char *usage,
+                                   int *exit_code)
+{
+    if (!dir || first_arg >= argc) {
+        fputs(usage, stderr);
+        *exit_code = PT_EXIT_USAGE;
+        return NULL;
+    }
+    return pt_cli_load_policies(dir, 0, exit_code);
+}
+
+int pt_cli_for_each_document(int argc, char **argv, int first, int stop_on_error,
+                             int (*fn)(const char *src, json_t *doc, size_t index, void *ctx),
+                             void *ctx)
+{
+    int rc = PT_EXIT_OK;
+
+    for (int i = first; i < argc; i++) {
+        const char *src = strcmp(argv[i], "-") == 0 ? "<stdin>" : argv[i];
+        json_t *docs = pt_cli_read_documents(argv[i]), *doc;
+        size_t k;
+
+        if (!docs) {
+            rc = PT_EXIT_USAGE;
+        } else {
+            json_array_foreach(docs, k, doc) {
+                if (fn(src, doc, k, ctx) != 0) {
+                    rc = PT_EXIT_USAGE;
+                    if (stop_on_error)
+                        break;
+                }
+            }
+            json_decref(docs);
+        }
+        if (rc != PT_EXIT_OK && stop_on_error)
+            break;
+    }
+    return rc;
+}
+
 int pt_cli_is_review(const json_t *doc)
 {
     const char *kind = json_string_value(json_object_get(doc, "kind"));

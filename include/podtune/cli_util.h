@@ -20,6 +20,20 @@
  * dir is not a readable directory, else 1. */
 struct pt_policy_set *pt_cli_load_policies(const char *dir, int show_source, int *exit_code);
 
+/* The common start of a command taking --policies DIR and at least one more
+ * argument: prints usage and returns NULL with *exit_code 2 when either is
+ * missing, else loads the set (see pt_cli_load_policies). */
+struct pt_policy_set *pt_cli_begin(const char *dir, int argc, int first_arg, const char *usage,
+                                   int *exit_code);
+
+/* Calls fn for every document of every file argv[first..argc-1] ("-" = stdin),
+ * with src the file name as shown to users and index the document's position
+ * in its file. A file that cannot be read, or fn returning non-zero, makes
+ * the result 2 (usage/I/O); stop_on_error ends the walk at the first one. */
+int pt_cli_for_each_document(int argc, char **argv, int first, int stop_on_error,
+                             int (*fn)(const char *src, json_t *doc, size_t index, void *ctx),
+                             void *ctx);
+
 /* Reads path ("-" = stdin) as input documents. An AdmissionReview JSON is
  * returned as one document; anything else goes through pt_manifest_parse.
  * Returns a new array or NULL after printing the error to stderr. */
