@@ -10,12 +10,14 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +45,8 @@ struct daemon_ctx {
     struct MHD_Daemon *d;
     struct pt_tls_creds *creds; /* one reference */
     atomic_int retired;         /* answer with Connection: close */
+    atomic_int added;           /* connections handed over by the acceptor */
+    atomic_int started;         /* ... of which libmicrohttpd has taken up */
     atomic_int conns;           /* open connections */
     atomic_int busy;            /* connections in CONN_NEW or CONN_ACTIVE */
     int64_t deadline_ms;        /* when a retired daemon is stopped regardless */
@@ -59,6 +63,7 @@ struct req {
 struct pt_server {
     struct pt_server_opts o;
     int listen_fd, metrics_fd;
+    int stop_fd; /* eventfd that stops the acceptor */
     unsigned port, metrics_port;
     struct MHD_Daemon *metrics;
     pthread_mutex_t mu; /* current, draining, stopping, janitor_stop */
@@ -67,7 +72,8 @@ struct pt_server {
     struct daemon_ctx *draining;
     int stopping;
     int janitor_stop;
-    pthread_t janitor;
+    pthread_t janitor, acceptor;
+    int acceptor_started;
 };
 
 static int64_t mono_ns(void)
@@ -293,6 +299,7 @@ static void notify_conn(void *cls, struct MHD_Connection *conn, void **socket_ct
         }
         *socket_ctx = cc;
         atomic_fetch_add(&dc->conns, 1);
+        atomic_fetch_add(&dc->started, 1);
     } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
         if (cc) {
             if (cc->state != CONN_IDLE)
@@ -591,11 +598,15 @@ static enum MHD_Result handle_metrics(void *cls, struct MHD_Connection *conn, co
 
 /* ---- daemons ------------------------------------------------------------ */
 
+/* A daemon without a listening socket: podtune's acceptor thread hands it
+ * connections with MHD_add_connection (queued to a worker through the ITC in
+ * libmicrohttpd 0.9.75, so safe from another thread). */
 static struct daemon_ctx *daemon_start(struct pt_server *s, struct pt_tls_creds *c,
                                        struct pt_error *err)
 {
     struct daemon_ctx *dc = calloc(1, sizeof(*dc));
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_TLS | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_TLS |
+                     MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG;
 
     if (!dc) {
         pt_error_set(err, PT_ENOMEM, "out of memory");
@@ -605,13 +616,12 @@ static struct daemon_ctx *daemon_start(struct pt_server *s, struct pt_tls_creds 
     dc->creds = pt_tls_creds_ref(c);
     dc->d = MHD_start_daemon(
         flags, 0, NULL, NULL, handle, dc, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->listen_fd, MHD_OPTION_HTTPS_MEM_KEY, c->key_pem,
-        MHD_OPTION_HTTPS_MEM_CERT, c->cert_pem, MHD_OPTION_HTTPS_PRIORITIES,
-        PT_SERVER_TLS_PRIORITIES, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->o.threads,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->o.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)s->o.idle_timeout, MHD_OPTION_NOTIFY_COMPLETED, request_completed, dc,
-        MHD_OPTION_NOTIFY_CONNECTION, notify_conn, dc, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)(64 * 1024), MHD_OPTION_END);
+        MHD_OPTION_HTTPS_MEM_KEY, c->key_pem, MHD_OPTION_HTTPS_MEM_CERT, c->cert_pem,
+        MHD_OPTION_HTTPS_PRIORITIES, PT_SERVER_TLS_PRIORITIES, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)s->o.threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->o.max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->o.idle_timeout, MHD_OPTION_NOTIFY_COMPLETED,
+        request_completed, dc, MHD_OPTION_NOTIFY_CONNECTION, notify_conn, dc,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
     if (!dc->d) {
         pt_error_set(err, PT_EIO,
                      "libmicrohttpd refused to start (certificate/key rejected by GnuTLS or "
@@ -632,6 +642,72 @@ static void daemon_free(struct daemon_ctx *dc)
     free(dc);
 }
 
+/* Connections of dc that are handed over but not yet taken up, or busy. */
+static int daemon_busy(struct daemon_ctx *dc)
+{
+    int pending = atomic_load(&dc->added) - atomic_load(&dc->started);
+    return (pending > 0 ? pending : 0) + atomic_load(&dc->busy);
+}
+
+/* Gives one accepted socket to the current daemon. Under mu, so it never
+ * lands on a daemon the janitor is stopping. */
+static void hand_over(struct pt_server *s, int fd, const struct sockaddr *sa, socklen_t len)
+{
+    struct daemon_ctx *dc;
+
+    pthread_mutex_lock(&s->mu);
+    dc = s->current;
+    if (!dc) {
+        close(fd);
+    } else {
+        atomic_fetch_add(&dc->added, 1);
+        /* libmicrohttpd owns (and on failure closes) fd from here on */
+        if (MHD_add_connection(dc->d, fd, sa, len) != MHD_YES) {
+            atomic_fetch_sub(&dc->added, 1);
+            pt_log(PT_LOG_WARN, "connection dropped",
+                   PT_LS("error", "libmicrohttpd did not take it (connection limit?)"));
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Accepts on the listening socket until stop_fd is signalled. */
+static void *acceptor_main(void *arg)
+{
+    struct pt_server *s = arg;
+
+    for (;;) {
+        struct pollfd p[2] = {{s->stop_fd, POLLIN, 0}, {s->listen_fd, POLLIN, 0}};
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            pt_log(PT_LOG_ERROR, "acceptor stopped", PT_LS("error", strerror(errno)));
+            break;
+        }
+        if (p[0].revents)
+            break;
+        for (int i = 0; i < 64; i++) { /* a batch, then check stop_fd again */
+            struct sockaddr_storage ss;
+            socklen_t sl = sizeof(ss);
+            int fd =
+                accept4(s->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (fd < 0) {
+                if (errno == EINTR || errno == ECONNABORTED)
+                    continue;
+                if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                    /* EMFILE, ENFILE, ENOBUFS…: back off instead of spinning */
+                    struct timespec ts = {0, 50 * 1000000};
+                    pt_log(PT_LOG_WARN, "accept failed", PT_LS("error", strerror(errno)));
+                    nanosleep(&ts, NULL);
+                }
+                break;
+            }
+            hand_over(s, fd, (struct sockaddr *)&ss, sl);
+        }
+    }
+    return NULL;
+}
+
 /* Stops retired daemons once their connections are gone or their time is up. */
 static void *janitor_main(void *arg)
 {
@@ -645,7 +721,9 @@ static void *janitor_main(void *arg)
 
         while (*pp) {
             struct daemon_ctx *dc = *pp;
-            if (atomic_load(&dc->conns) == 0 || now >= dc->deadline_ms) {
+            int gone = atomic_load(&dc->conns) == 0 &&
+                       atomic_load(&dc->started) == atomic_load(&dc->added);
+            if (gone || now >= dc->deadline_ms) {
                 *pp = dc->next;
                 dc->next = done;
                 done = dc;
@@ -682,13 +760,14 @@ struct pt_server *pt_server_start(const struct pt_server_opts *o, struct pt_tls_
 {
     struct pt_server *s = calloc(1, sizeof(*s));
     long cpus;
+    int janitor = 0;
 
     if (!s) {
         pt_error_set(err, PT_ENOMEM, "out of memory");
         return NULL;
     }
     s->o = *o;
-    s->listen_fd = s->metrics_fd = -1;
+    s->listen_fd = s->metrics_fd = s->stop_fd = -1;
     if (!s->o.threads) {
         cpus = sysconf(_SC_NPROCESSORS_ONLN);
         s->o.threads = cpus > 0 ? (unsigned)cpus : 1;
@@ -704,6 +783,11 @@ struct pt_server *pt_server_start(const struct pt_server_opts *o, struct pt_tls_
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
 
+    s->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (s->stop_fd < 0) {
+        pt_error_set(err, PT_EIO, "eventfd: %s", strerror(errno));
+        goto fail;
+    }
     s->listen_fd = bind_listen(o->addr, &s->port, err);
     if (s->listen_fd < 0)
         goto fail;
@@ -716,6 +800,8 @@ struct pt_server *pt_server_start(const struct pt_server_opts *o, struct pt_tls_
     if (!s->current)
         goto fail;
     if (s->metrics_fd >= 0) {
+        /* One thread, plain HTTP; it owns (and closes) its socket. It is never
+         * quiesced, only stopped. */
         s->metrics = MHD_start_daemon(
             MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL,
             handle_metrics, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET,
@@ -725,24 +811,36 @@ struct pt_server *pt_server_start(const struct pt_server_opts *o, struct pt_tls_
             pt_error_set(err, PT_EIO, "cannot start the metrics listener on %s", o->metrics_addr);
             goto fail;
         }
-        s->metrics_fd = -1; /* libmicrohttpd closes it when stopped */
+        s->metrics_fd = -1;
     }
     if (pthread_create(&s->janitor, NULL, janitor_main, s) != 0) {
         pt_error_set(err, PT_EIO, "cannot start the janitor thread");
         goto fail;
     }
+    janitor = 1;
+    if (pthread_create(&s->acceptor, NULL, acceptor_main, s) != 0) {
+        pt_error_set(err, PT_EIO, "cannot start the acceptor thread");
+        goto fail;
+    }
+    s->acceptor_started = 1;
     return s;
 fail:
+    if (janitor) {
+        pthread_mutex_lock(&s->mu);
+        s->janitor_stop = 1;
+        pthread_cond_signal(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->janitor, NULL);
+    }
     if (s->metrics)
         MHD_stop_daemon(s->metrics);
-    if (s->current) {
-        MHD_quiesce_daemon(s->current->d);
-        daemon_free(s->current);
-    }
+    daemon_free(s->current);
     if (s->listen_fd >= 0)
         close(s->listen_fd);
     if (s->metrics_fd >= 0)
         close(s->metrics_fd);
+    if (s->stop_fd >= 0)
+        close(s->stop_fd);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
     free(s);
@@ -753,6 +851,7 @@ unsigned pt_server_port(const struct pt_server *s)
 {
     return s->port;
 }
+
 unsigned pt_server_metrics_port(const struct pt_server *s)
 {
     return s->metrics_port;
@@ -762,21 +861,19 @@ int pt_server_set_creds(struct pt_server *s, struct pt_tls_creds *creds, struct 
 {
     struct daemon_ctx *dc, *old;
 
+    /* Started outside the lock (it spawns threads); the acceptor keeps
+     * handing connections to the old daemon meanwhile. */
+    dc = daemon_start(s, creds, err);
+    if (!dc)
+        return err && err->code ? err->code : PT_EIO;
     pthread_mutex_lock(&s->mu);
     if (s->stopping) {
         pthread_mutex_unlock(&s->mu);
+        daemon_free(dc);
         return pt_error_set(err, PT_ESTATE, "server is stopping");
     }
-    /* Start the new daemon first so there is no moment without an acceptor;
-     * both poll the socket until the old one is quiesced. */
-    dc = daemon_start(s, creds, err);
-    if (!dc) {
-        pthread_mutex_unlock(&s->mu);
-        return err && err->code ? err->code : PT_EIO;
-    }
     old = s->current;
-    s->current = dc;
-    MHD_quiesce_daemon(old->d);
+    s->current = dc; /* from the next accept on, new handshakes get creds */
     atomic_store(&old->retired, 1);
     old->deadline_ms = mono_ms() + (int64_t)s->o.drain_timeout * 1000;
     old->next = s->draining;
@@ -790,10 +887,20 @@ void pt_server_stop(struct pt_server *s, unsigned grace_ms)
 {
     struct daemon_ctx *all, *dc;
     int64_t deadline = mono_ms() + grace_ms;
+    uint64_t one = 1;
     int busy = 0;
 
     if (!s)
         return;
+    /* No new connections: stop the acceptor and close the socket, so
+     * connection attempts are refused at once. */
+    if (write(s->stop_fd, &one, sizeof(one)) < 0)
+        pt_log(PT_LOG_WARN, "cannot signal the acceptor", PT_LS("error", strerror(errno)));
+    if (s->acceptor_started)
+        pthread_join(s->acceptor, NULL);
+    close(s->listen_fd);
+    s->listen_fd = -1;
+
     pthread_mutex_lock(&s->mu);
     s->stopping = 1;
     s->janitor_stop = 1;
@@ -808,20 +915,13 @@ void pt_server_stop(struct pt_server *s, unsigned grace_ms)
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->janitor, NULL);
 
-    /* No new connections: take the socket away from every daemon and shut it,
-     * so connection attempts are refused at once (the descriptor stays open
-     * until the daemons are gone, as libmicrohttpd requires). */
-    for (dc = all; dc; dc = dc->next) {
-        MHD_quiesce_daemon(dc->d);
+    for (dc = all; dc; dc = dc->next)
         atomic_store(&dc->retired, 1);
-    }
-    if (s->listen_fd >= 0)
-        shutdown(s->listen_fd, SHUT_RDWR);
     pt_log(PT_LOG_INFO, "stopped accepting, draining", PT_LI("grace_ms", grace_ms));
     for (;;) {
         busy = 0;
         for (dc = all; dc; dc = dc->next)
-            busy += atomic_load(&dc->busy);
+            busy += daemon_busy(dc);
         if (busy <= 0 || mono_ms() >= deadline)
             break;
         {
@@ -836,10 +936,9 @@ void pt_server_stop(struct pt_server *s, unsigned grace_ms)
         daemon_free(all);
         all = dc;
     }
-    if (s->listen_fd >= 0)
-        close(s->listen_fd);
     if (s->metrics)
         MHD_stop_daemon(s->metrics);
+    close(s->stop_fd);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
     free(s);

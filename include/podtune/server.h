@@ -1,6 +1,6 @@
 /* server.h — the HTTPS admission endpoint (libmicrohttpd) and the plain-HTTP
  * metrics endpoint: routes, body cap, timeouts, certificate rotation by
- * daemon hand-over on one listening socket, graceful stop. */
+ * daemon hand-over behind podtune's own acceptor, graceful stop. */
 #ifndef PODTUNE_SERVER_H
 #define PODTUNE_SERVER_H
 
@@ -41,11 +41,12 @@ struct pt_server *pt_server_start(const struct pt_server_opts *o, struct pt_tls_
 unsigned pt_server_port(const struct pt_server *s);
 unsigned pt_server_metrics_port(const struct pt_server *s);
 
-/* Serves creds (borrowed) from now on: a new daemon with them starts on the
- * same listening socket, the old one stops accepting, answers what it has
- * with "Connection: close" and is stopped once its connections are gone (or
- * after drain_timeout). Returns 0, or a negative code with err set (the old
- * daemon keeps serving). Thread-safe against pt_server_stop. */
+/* Serves creds (borrowed) from now on: a new daemon with them is started and
+ * podtune's acceptor hands it every new connection; the old daemon answers
+ * what it has with "Connection: close" and is stopped once its connections
+ * are gone (or after drain_timeout). Returns 0, or a negative code with err
+ * set (the old daemon keeps serving). Call from one thread at a time, not
+ * concurrently with pt_server_stop. */
 int pt_server_set_creds(struct pt_server *s, struct pt_tls_creds *creds, struct pt_error *err);
 
 /* Graceful stop: no new connections, requests in flight are finished (each
