@@ -14,11 +14,13 @@ Load is AdmissionReview v1 CREATE requests built from test/fixtures/pods/*.yaml
   (a) throughput: wrk, C keep-alive connections for D seconds, R rounds
       interleaved (baseline, podtune, podtune, baseline, …), median reported,
       together with the server's CPU time per request;
-  (b) latency: wrk, one keep-alive connection, N requests, p50/p90/p99/p99.9;
+  (b) latency: wrk, one keep-alive connection, rounds of N requests
+      interleaved the same way, median of each round's p50/p90/p99/p99.9;
   (c) memory: VmRSS before load and after all load, and the peak (VmHWM);
   (d) engine only: instructions per admission from callgrind on
       `podtune mutate --policies policies -o patch` over the fixture pods vs
-      the same over the non-target pods only (deterministic).
+      the same over the non-target pods only, and the same again with the
+      review JSON and `-o review` (deterministic; no server involved).
 
 The table prints absolute figures and podtune/baseline ratios. There are no
 pass/fail thresholds: the exit status is 0 when everything was measured, 3
@@ -375,9 +377,12 @@ def run_wrk(server, script, threads, conns, duration, cpus, timeout_s=10):
 # ---- callgrind -----------------------------------------------------------------
 
 
-def callgrind_ir(podtune, args, workdir, tag):
+def callgrind_ir(prog, args, workdir, tag, toggle=()):
+    """Instructions executed by prog (only inside the toggle functions, if any)."""
     out = os.path.join(workdir, "callgrind.%s.out" % tag)
-    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, podtune] + args
+    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out]
+    cmd += ["--toggle-collect=" + f for f in toggle]
+    cmd += [prog] + args
     p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                        cwd=REPO, timeout=600)
     if p.returncode not in (0, 1):
@@ -389,30 +394,42 @@ def callgrind_ir(podtune, args, workdir, tag):
     raise SetupError("no instruction total in " + out)
 
 
-def engine_figures(podtune, policies, all_pods, non_targets, workdir, copies):
+def engine_figures(podtune, policies, variants, workdir, copies):
     """Instructions per admission as the slope between 1 and 1+copies passes over
-    the same files: the fixed start-up cost (policy load) cancels out."""
-    def per_pod(files):
-        one = callgrind_ir(podtune, ["mutate", "--policies", policies, "-o", "patch"] + files,
-                           workdir, "x1")
-        many = callgrind_ir(podtune, ["mutate", "--policies", policies, "-o", "patch"]
-                            + files * (1 + copies), workdir, "xn")
+    the same files, so the fixed start-up cost (policy load) cancels out.
+    variants: {name: (output format, all files, non-target files)}."""
+    def per_pod(fmt_, files, tag):
+        base = ["mutate", "--policies", policies, "-o", fmt_]
+        one = callgrind_ir(podtune, base + files, workdir, tag + ".x1")
+        many = callgrind_ir(podtune, base + files * (1 + copies), workdir, tag + ".xn")
         slope = (many - one) / float(copies * len(files))
         return slope, one - slope * len(files)
 
-    version = callgrind_ir(podtune, ["version"], workdir, "version")
-    all_slope, all_fixed = per_pod(all_pods)
-    nt_slope, nt_fixed = per_pod(non_targets)
-    return {
-        "version_ir": version,
-        "fixed_ir": all_fixed,
-        "nontarget_fixed_ir": nt_fixed,
-        "all_pods": len(all_pods),
-        "nontarget_pods": len(non_targets),
-        "all_ir_per_pod": all_slope,
-        "nontarget_ir_per_pod": nt_slope,
-        "copies": copies,
-    }
+    out = {"version_ir": callgrind_ir(podtune, ["version"], workdir, "version"),
+           "copies": copies, "variants": {}}
+    for name, (fmt_, all_files, nt_files) in variants.items():
+        tag = re.sub(r"[^a-z]+", "-", name)
+        all_slope, all_fixed = per_pod(fmt_, all_files, tag + ".all")
+        nt_slope, nt_fixed = per_pod(fmt_, nt_files, tag + ".nontarget")
+        out["variants"][name] = {
+            "all_files": len(all_files), "nontarget_files": len(nt_files),
+            "all_ir_per_pod": all_slope, "nontarget_ir_per_pod": nt_slope,
+            "all_fixed_ir": all_fixed, "nontarget_fixed_ir": nt_fixed,
+        }
+    return out
+
+
+def request_path_figures(podtune, policies, baseline_bin, reviews, workdir):
+    """Per review, in process, what each server does between "body received" and
+    "answer built": podtune's pt_review_decode + pt_review_respond against the
+    baseline's echo_review (jansson parse + a tiny answer). Deterministic."""
+    pt_ir = callgrind_ir(podtune, ["mutate", "--policies", policies, "-o", "review"] + reviews,
+                         workdir, "podtune-request-path",
+                         toggle=("pt_review_decode", "pt_review_respond"))
+    base_ir = callgrind_ir(baseline_bin, ["--replay"] + reviews, workdir,
+                           "baseline-request-path", toggle=("echo_review",))
+    return {"reviews": len(reviews), "podtune_ir_per_review": pt_ir / float(len(reviews)),
+            "baseline_ir_per_review": base_ir / float(len(reviews))}
 
 
 # ---- report --------------------------------------------------------------------
@@ -454,7 +471,7 @@ def med(vals):
 def main():
     ap = argparse.ArgumentParser(description="podtune benchmarks (ratios against a baseline)")
     ap.add_argument("--podtune", required=True, help="the podtune binary (build/podtune)")
-    ap.add_argument("--quick", action="store_true", help="a short run (about 30 seconds)")
+    ap.add_argument("--quick", action="store_true", help="a short run (under a minute)")
     ap.add_argument("--policies", default=os.path.join(REPO, "policies"))
     ap.add_argument("--fixtures", default=os.path.join(REPO, "test", "fixtures", "pods"))
     ap.add_argument("--out", help="work directory (default: bench/ next to the binary)")
@@ -462,7 +479,9 @@ def main():
     ap.add_argument("--rounds", type=int, help="interleaved throughput rounds (3; quick 1)")
     ap.add_argument("--connections", type=int, default=32, help="keep-alive connections (32)")
     ap.add_argument("--latency-requests", type=int,
-                    help="requests on one connection for latency (5000; quick 1000)")
+                    help="requests per latency round on one connection (1000)")
+    ap.add_argument("--latency-rounds", type=int,
+                    help="interleaved latency rounds (5; quick 1)")
     ap.add_argument("--threads", type=int,
                     help="server worker threads for both servers (default: the server CPUs)")
     ap.add_argument("--no-pin", action="store_true",
@@ -474,7 +493,8 @@ def main():
     q = a.quick
     duration = a.duration or (3 if q else 10)
     rounds = a.rounds or (1 if q else 3)
-    lat_n = a.latency_requests or (1000 if q else 5000)
+    lat_n = a.latency_requests or 1000
+    lat_rounds = a.latency_rounds or (1 if q else 5)
     copies = a.copies or (4 if q else 10)
     podtune = os.path.abspath(a.podtune)
     policies = os.path.abspath(a.policies)
@@ -546,21 +566,24 @@ def main():
 
     results = {"quick": q, "cpus": len(cpus), "server_cpus": srv_cpus, "wrk_cpus": gen_cpus,
                "threads": threads, "connections": conns, "duration": duration,
-               "rounds": rounds, "latency_requests": lat_n}
+               "rounds": rounds, "latency_requests": lat_n,
+               "latency_rounds": lat_rounds}
     servers = []
+    baseline_bin = os.path.join(work, "baseline_server")
     try:
+        # cc $(pkg-config --cflags --libs libmicrohttpd jansson), as podtune is built
+        cc = ["cc", "-std=c11", "-D_GNU_SOURCE", "-O2", "-g", "-Wall", "-Wextra",
+              "-I" + os.path.join(REPO, "include"), os.path.join(BENCH, "baseline_server.c"),
+              "-o", baseline_bin]
+        pc = subprocess.run(["pkg-config", "--cflags", "--libs", "libmicrohttpd", "jansson"],
+                            capture_output=True, text=True)
+        if pc.returncode != 0:
+            raise SetupError("pkg-config libmicrohttpd jansson: " + pc.stderr.strip())
+        p = subprocess.run(cc + pc.stdout.split(), capture_output=True, text=True)
+        if p.returncode != 0:
+            raise SetupError("the baseline server does not build:\n" + p.stderr)
+
         if have_wrk:
-            baseline_bin = os.path.join(work, "baseline_server")
-            cc = ["cc", "-std=c11", "-D_GNU_SOURCE", "-O2", "-g", "-Wall", "-Wextra",
-                  "-I" + os.path.join(REPO, "include"), os.path.join(BENCH, "baseline_server.c"),
-                  "-o", baseline_bin]
-            pc = subprocess.run(["pkg-config", "--cflags", "--libs", "libmicrohttpd", "jansson"],
-                                capture_output=True, text=True)
-            if pc.returncode != 0:
-                raise SetupError("pkg-config libmicrohttpd jansson: " + pc.stderr.strip())
-            p = subprocess.run(cc + pc.stdout.split(), capture_output=True, text=True)
-            if p.returncode != 0:
-                raise SetupError("the baseline server does not build:\n" + p.stderr)
 
             certs = os.path.join(work, "certs")
             p = subprocess.run([podtune, "certs", "--out", certs, "--dns", "localhost",
@@ -600,7 +623,7 @@ def main():
 
             log("  config    %d server threads each; throughput: wrk -t%d -c%d, %ds x %d "
                 "round(s); latency: wrk -t1 -c1, %d requests x %d round(s)" % (
-                    threads, gen_threads, conns, duration, rounds, lat_n, rounds))
+                    threads, gen_threads, conns, duration, rounds, lat_n, lat_rounds))
             # warm-up: connection set-up, allocator arenas, page faults
             for s in servers:
                 run_wrk(s, tput_lua, gen_threads, conns, 1, gen_cpus)
@@ -617,7 +640,7 @@ def main():
                         "errors %d" % (r + 1, s.name, res["rps"], res["cpu_us_per_req"],
                                        res["p99"], res["errors"]))
             lat = {s.name: [] for s in servers}
-            for r in range(rounds):
+            for r in range(lat_rounds):
                 order = servers[::-1] if r % 2 == 0 else servers
                 for s in order:
                     res = run_wrk(s, lat_lua, 1, 1, max(30, lat_n // 100), gen_cpus)
@@ -639,11 +662,29 @@ def main():
             s.stop()
 
     if have_vg and not a.no_callgrind:
-        log("  callgrind podtune mutate -o patch: %d fixture pods vs %d non-target pods, "
-            "1 and %d passes" % (len(all_files), len(nontarget_files), 1 + copies))
+        # The same reviews the servers got, as files for `mutate -o review`.
+        rdir = os.path.join(work, "reviews")
+        os.makedirs(rdir, exist_ok=True)
+        rv_all, rv_nt = [], []
+        for i, (fname, body, rv) in enumerate(reviews):
+            path = os.path.join(rdir, "%02d-%s.json" % (i, fname.rsplit(".", 1)[0]))
+            with open(path, "w") as f:
+                f.write(body)
+            rv_all.append(path)
+            if not is_target(rv["request"]["object"]):
+                rv_nt.append(path)
+        variants = {"pods, -o patch": ("patch", all_files, nontarget_files),
+                    "reviews, -o review": ("review", rv_all, rv_nt)}
+        log("  callgrind podtune mutate: %d fixture pods vs %d non-target pods (YAML, -o patch; "
+            "review JSON, -o review), 1 and %d passes" % (len(all_files), len(nontarget_files),
+                                                           1 + copies))
         try:
-            results["engine"] = engine_figures(podtune, policies, all_files, nontarget_files,
-                                               work, copies)
+            for old in glob.glob(os.path.join(work, "callgrind.*.out")):
+                os.unlink(old)
+            results["engine"] = engine_figures(podtune, policies, variants, work, copies)
+            if os.path.exists(baseline_bin):
+                results["request_path"] = request_path_figures(podtune, policies, baseline_bin,
+                                                               rv_all, work)
         except SetupError as e:
             print("bench: " + str(e), file=sys.stderr)
             return 2
@@ -661,6 +702,8 @@ def main():
             rows.append((label, fmt(pair[0], unit), fmt(pair[1], unit), ratio(pair[1], pair[0])))
 
         add("throughput, req/s (median)", both(lambda x: med([t["rps"] for t in x["throughput"]])))
+        add("capacity, req/s per server CPU", both(
+            lambda x: 1e6 / med([t["cpu_us_per_req"] for t in x["throughput"]])))
         add("server CPU per request, us", both(
             lambda x: med([t["cpu_us_per_req"] for t in x["throughput"]])))
         add("server CPU use under load, %", both(lambda x: med(
@@ -687,14 +730,21 @@ def main():
             log("note: the baseline server used under 85% of its CPUs under load: its throughput\n"
                 "      was limited by something else (wrk, or other work on this host), so\n"
                 "      req/s understates the gap; CPU per request is the figure to compare.")
+    if "request_path" in results:
+        rp = results["request_path"]
+        rows.append(("request path in process, Ir/review", fmt(rp["baseline_ir_per_review"]),
+                     fmt(rp["podtune_ir_per_review"]),
+                     ratio(rp["podtune_ir_per_review"], rp["baseline_ir_per_review"])))
     if "engine" in results:
         e = results["engine"]
-        rows.append(("", "non-target", "fixture mix", "mix/non-target"))
-        rows.append(("engine: instructions per pod", fmt(e["nontarget_ir_per_pod"]),
-                     fmt(e["all_ir_per_pod"]), ratio(e["all_ir_per_pod"],
-                                                     e["nontarget_ir_per_pod"])))
-        rows.append(("engine: fixed start-up cost", fmt(e["nontarget_fixed_ir"]),
-                     fmt(e["fixed_ir"]), "(`version`: %s)" % fmt(e["version_ir"])))
+        rows.append(("engine (callgrind, Ir)", "non-target", "fixture mix", "mix/non-target"))
+        for name, v in e["variants"].items():
+            rows.append(("instructions per pod, " + name, fmt(v["nontarget_ir_per_pod"]),
+                         fmt(v["all_ir_per_pod"]),
+                         ratio(v["all_ir_per_pod"], v["nontarget_ir_per_pod"])))
+        v = e["variants"]["pods, -o patch"]
+        rows.append(("fixed start-up (policy load)", fmt(v["nontarget_fixed_ir"]),
+                     fmt(v["all_fixed_ir"]), "version: " + fmt(e["version_ir"])))
     if len(rows) > 1:
         print(table(rows))
     results["loadavg_after"] = loadavg()
