@@ -294,20 +294,32 @@ static int labels_compatible(const json_t *a, const json_t *b)
     return 1;
 }
 
-static int namespaces_overlap(const struct pt_profile *a, const struct pt_profile *b)
+/* Work allowed for the tie check, in glob-table cells and pairs, so that a
+ * huge adversarial set cannot stall a reload. */
+#define TIE_BUDGET 50000000
+#define MAX_TIE_WARNINGS 50 /* then one summary line */
+
+static int namespaces_overlap(const struct pt_profile *a, const struct pt_profile *b, long long *budget)
 {
     if (a->n_namespaces == 0 || b->n_namespaces == 0)
         return 1;
-    for (size_t i = 0; i < a->n_namespaces; i++)
-        for (size_t j = 0; j < b->n_namespaces; j++)
+    for (size_t i = 0; i < a->n_namespaces; i++) {
+        for (size_t j = 0; j < b->n_namespaces; j++) {
+            *budget -= (long long)(strlen(a->namespaces[i]) + 1) * (long long)(strlen(b->namespaces[j]) + 1);
             if (pt_policy__globs_overlap(a->namespaces[i], b->namespaces[j]))
                 return 1;
+        }
+    }
     return 0;
 }
 
 /* Warns about pairs of profiles that can both be the best candidate for a pod. */
 static int warn_ties(const struct pt_policy_set *set, struct pt_diags *d)
 {
+    long long budget = TIE_BUDGET;
+    size_t ties = 0;
+    int rc = 0;
+
     for (size_t i = 0; i < set->n; i++) {
         const struct pt_profile *a = &set->profiles[i];
         for (size_t j = i + 1; a->has_match && j < set->n; j++) {
@@ -315,8 +327,13 @@ static int warn_ties(const struct pt_policy_set *set, struct pt_diags *d)
             char roles[128] = "";
             size_t used = 0;
 
+            if (--budget < 0) {
+                rc = pt_diags_add(d, PT_SEV_WARNING, set->source, 0, 0,
+                                  "too many profiles to check them all for ties; check stopped at '%s'", a->name);
+                goto done;
+            }
             if (!b->has_match || a->priority != b->priority || !labels_compatible(a->match_labels, b->match_labels) ||
-                !namespaces_overlap(a, b))
+                !namespaces_overlap(a, b, &budget))
                 continue;
             for (int r = 0; r < PT_ROLE_COUNT; r++) {
                 unsigned bit = 1u << r;
@@ -329,13 +346,19 @@ static int warn_ties(const struct pt_policy_set *set, struct pt_diags *d)
             }
             if (!used)
                 continue;
+            if (++ties > MAX_TIE_WARNINGS)
+                continue;
             if (pt_diags_add(d, PT_SEV_WARNING, b->file, b->name_line, b->name_column,
                              "profiles '%s' and '%s' can both match %s pods with priority %lld; '%s' wins by name",
                              a->name, b->name, roles, (long long)a->priority, a->name) != 0)
                 return PT_ENOMEM;
         }
     }
-    return 0;
+done:
+    if (rc == 0 && ties > MAX_TIE_WARNINGS)
+        rc = pt_diags_add(d, PT_SEV_WARNING, set->source, 0, 0, "%zu more pairs of profiles can tie",
+                          ties - MAX_TIE_WARNINGS);
+    return rc;
 }
 
 /* The canonical JSON of the set's meaning, hashed for the digest. */
@@ -402,23 +425,60 @@ fail:
     return rc;
 }
 
+/* Names are unique: each later definition (file order, then document order)
+ * is an error naming the first. O(n log n). Returns 0 or PT_ENOMEM. */
+struct name_ref {
+    const struct pt_profile *p;
+    size_t order;
+};
+
+static int by_name_then_order(const void *a, const void *b)
+{
+    const struct name_ref *x = a, *y = b;
+    int c = strcmp(x->p->name, y->p->name);
+    if (c)
+        return c;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static int check_unique_names(const struct pt_profile *profiles, size_t n, struct pt_diags *d)
+{
+    struct name_ref *refs;
+    size_t first = 0;
+
+    if (n < 2)
+        return 0;
+    if (!(refs = calloc(n, sizeof(*refs))))
+        return PT_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        refs[i].p = &profiles[i];
+        refs[i].order = i;
+    }
+    qsort(refs, n, sizeof(*refs), by_name_then_order);
+    for (size_t i = 1; i < n; i++) {
+        const struct pt_profile *a = refs[first].p, *b = refs[i].p;
+        if (strcmp(a->name, b->name) != 0) {
+            first = i;
+            continue;
+        }
+        if (pt_diags_add(d, PT_SEV_ERROR, b->file, b->name_line, b->name_column,
+                         "metadata.name: profile '%s' is already defined at %s:%d:%d", b->name, a->file,
+                         a->name_line, a->name_column) != 0) {
+            free(refs);
+            return PT_ENOMEM;
+        }
+    }
+    free(refs);
+    return 0;
+}
+
 struct pt_policy_set *pt_policy__build(struct pt_profile *profiles, size_t n, const char *source,
                                        struct pt_diags *d, size_t errors_before)
 {
     struct pt_policy_set *set = NULL;
 
-    /* names are unique: the later definition (file order, then document order) is the error */
-    for (size_t i = 1; i < n; i++) {
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(profiles[i].name, profiles[j].name) == 0) {
-                pt_diags_add(d, PT_SEV_ERROR, profiles[i].file, profiles[i].name_line,
-                             profiles[i].name_column, "metadata.name: profile '%s' is already defined at %s:%d:%d",
-                             profiles[i].name, profiles[j].file, profiles[j].name_line,
-                             profiles[j].name_column);
-                break;
-            }
-        }
-    }
+    if (check_unique_names(profiles, n, d) != 0)
+        goto nomem;
     if (d->errors != errors_before)
         goto fail;
     if (!(set = calloc(1, sizeof(*set))) || !(set->source = strdup(source ? source : "")))

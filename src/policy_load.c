@@ -129,7 +129,7 @@ static struct pt_ynode *convert(struct conv *c, yaml_node_t *yn, int depth)
         return NULL;
     }
     if (++c->nodes > MAX_NODES) {
-        conv_error(c, line, col, "document has too many nodes (%s); are aliases expanding?", "200000");
+        conv_error(c, line, col, "document has more than %s nodes (an alias counts again each time it is used)", "200000");
         c->failed = 1;
         return NULL;
     }

@@ -12,6 +12,7 @@
 #include "podtune/quantity.h"
 
 #define PATH_MAX_LEN 512
+#define MAX_RESOURCES 256 /* per section; keeps the contradiction checks linear enough */
 
 /* ---- Kubernetes name syntax ------------------------------------------------ */
 
@@ -188,8 +189,12 @@ static const char *describe(const struct pt_ynode *n, char *buf, size_t len)
         return "a sequence";
     if (is_null(n))
         return "null";
-    if (strlen(n->text) > 40)
-        snprintf(buf, len, "\"%.37s...\"", n->text);
+    if (strlen(n->text) > 40) {
+        int cut = 37;
+        while (cut > 0 && ((unsigned char)n->text[cut] & 0xc0) == 0x80) /* keep UTF-8 whole */
+            cut--;
+        snprintf(buf, len, "\"%.*s...\"", cut, n->text);
+    }
     else
         snprintf(buf, len, "\"%s\"", n->text);
     return buf;
@@ -518,6 +523,11 @@ static json_t *resources(struct vctx *c, const struct pt_ynode *n, const char *p
         path_join(kpath, sizeof(kpath), path, res_kinds[k], 0);
         if (!want_map(c, m, kpath) || !(qs = new_object(c)))
             continue;
+        if (m->n > MAX_RESOURCES) {
+            verr(c, m, "%s: too many resources (%zu; at most %d)", kpath, m->n, MAX_RESOURCES);
+            json_decref(qs);
+            continue;
+        }
         for (size_t i = 0; i < m->n; i++) {
             const struct pt_ynode *rk = m->items[2 * i], *rv = m->items[2 * i + 1];
             char rpath[PATH_MAX_LEN], why[256], canon[PT_QUANTITY_BUFSZ];

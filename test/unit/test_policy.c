@@ -532,6 +532,31 @@ static void test_tie_warnings(void **state)
     }
 }
 
+/* Many tying profiles: at most 50 tie warnings, then one summary line. */
+static void test_tie_warnings_capped(void **state)
+{
+    size_t cap = 60 * 200, used = 0;
+    char *text = calloc(1, cap);
+    struct pt_diags d;
+    char *dir;
+    struct pt_policy_set *set;
+
+    (void)state;
+    assert_non_null(text);
+    for (int i = 0; i < 60; i++)
+        used += (size_t)snprintf(text + used, cap - used,
+                                 HEAD "metadata: {name: p%02d}\nspec: {match: {}, roles: {all: {}}}\n---\n", i);
+    set = load_text(text, &dir, &d);
+    assert_non_null(set);
+    assert_int_equal(set->n, 60);
+    assert_int_equal(d.warnings, 51);
+    assert_true(has_text(&d, PT_SEV_WARNING, "1720 more pairs of profiles can tie"));
+    pt_policy_set_unref(set);
+    pt_diags_cleanup(&d);
+    rm_tree(dir);
+    free(text);
+}
+
 static void test_other_warnings(void **state)
 {
     struct pt_diags d;
@@ -1056,6 +1081,7 @@ int main(void)
         cmocka_unit_test(test_refcount),
         cmocka_unit_test(test_digest),
         cmocka_unit_test(test_tie_warnings),
+        cmocka_unit_test(test_tie_warnings_capped),
         cmocka_unit_test(test_other_warnings),
         cmocka_unit_test(test_collects_all_errors),
         cmocka_unit_test(test_invalid_corpus),
