@@ -983,6 +983,32 @@ def test_not_ready_without_policies(ctx):
 
 
 @test
+def test_connection_limit(ctx):
+    s = Server(ctx["policies"], ctx["certs"], extra=("--max-connections", "2", "--threads", "1"), name="limit")
+    try:
+        held = [raw_tls(s), raw_tls(s)]
+        extra = None
+        try:
+            extra = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+            extra = s.ctx.wrap_socket(extra, server_hostname="localhost")
+            extra.settimeout(5)
+            refused = extra.recv(1) == b""
+        except (ssl.SSLError, ConnectionResetError, BrokenPipeError, socket.timeout, OSError):
+            refused = True
+        check(refused, "a third connection over --max-connections 2 is closed")
+        if extra is not None:
+            extra.close()
+        poll(lambda: s.find_log("connection dropped"), 2, "the 'connection dropped' log line")
+        for t in held:
+            t.close()
+        poll(lambda: s.request("GET", "/healthz")[0] == 200, 5, "service once connections are free")
+        eq(s.stop(), 0, "exit status")
+    finally:
+        if s.proc.poll() is None:
+            s.proc.kill()
+
+
+@test
 def test_tls_versions(ctx):
     s = ctx["server"]
     for ver, want_ok in ((ssl.TLSVersion.TLSv1_2, True), (ssl.TLSVersion.TLSv1_3, True)):
