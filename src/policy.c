@@ -2,6 +2,8 @@
 #include "policy_internal.h"
 
 #include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +253,30 @@ done:
     return r;
 }
 
+/* ---- diagnostics ----------------------------------------------------------------- */
+
+#define MAX_DIAGS_PER_SEVERITY 100
+
+int pt_policy__diag(struct pt_diags *d, enum pt_severity sev, const char *file, int line, int column,
+                    const char *fmt, ...)
+{
+    size_t have = sev == PT_SEV_ERROR ? d->errors : d->warnings;
+    char text[1024];
+    va_list ap;
+    int rc;
+
+    if (have > MAX_DIAGS_PER_SEVERITY)
+        return 0;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    rc = pt_diags_add(d, sev, file, line, column, "%s", text);
+    if (rc == 0 && have + 1 == MAX_DIAGS_PER_SEVERITY)
+        rc = pt_diags_add(d, sev, file, line, column, "too many %s; the rest are not shown",
+                          sev == PT_SEV_ERROR ? "errors" : "warnings");
+    return rc;
+}
+
 /* ---- the set ------------------------------------------------------------------- */
 
 static void set_free(struct pt_policy_set *set)
@@ -348,7 +374,7 @@ static int warn_ties(const struct pt_policy_set *set, struct pt_diags *d)
                 continue;
             if (++ties > MAX_TIE_WARNINGS)
                 continue;
-            if (pt_diags_add(d, PT_SEV_WARNING, b->file, b->name_line, b->name_column,
+            if (pt_policy__diag(d, PT_SEV_WARNING, b->file, b->name_line, b->name_column,
                              "profiles '%s' and '%s' can both match %s pods with priority %lld; '%s' wins by name",
                              a->name, b->name, roles, (long long)a->priority, a->name) != 0)
                 return PT_ENOMEM;
@@ -461,7 +487,7 @@ static int check_unique_names(const struct pt_profile *profiles, size_t n, struc
             first = i;
             continue;
         }
-        if (pt_diags_add(d, PT_SEV_ERROR, b->file, b->name_line, b->name_column,
+        if (pt_policy__diag(d, PT_SEV_ERROR, b->file, b->name_line, b->name_column,
                          "metadata.name: profile '%s' is already defined at %s:%d:%d", b->name, a->file,
                          a->name_line, a->name_column) != 0) {
             free(refs);

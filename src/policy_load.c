@@ -50,7 +50,7 @@ static const char *default_tag(yaml_node_type_t t)
 
 static void conv_error(struct conv *c, int line, int col, const char *fmt, const char *arg)
 {
-    if (pt_diags_add(c->d, PT_SEV_ERROR, c->file, line, col, fmt, arg) != 0)
+    if (pt_policy__diag(c->d, PT_SEV_ERROR, c->file, line, col, fmt, arg) != 0)
         c->nomem = 1;
 }
 
@@ -88,7 +88,7 @@ static int convert_pairs(struct conv *c, yaml_node_t *yn, struct pt_ynode *n, in
         first = json_object_get(seen, kn->text);
         if (first) {
             const struct pt_ynode *fk = n->items[2 * json_integer_value(first)];
-            if (pt_diags_add(c->d, PT_SEV_ERROR, c->file, kn->line, kn->col,
+            if (pt_policy__diag(c->d, PT_SEV_ERROR, c->file, kn->line, kn->col,
                              "duplicate key '%s' (first at line %d, column %d)", kn->text, fk->line,
                              fk->col) != 0)
                 c->nomem = 1;
@@ -330,7 +330,7 @@ static int has_yaml_suffix(const char *name)
 static int fs_diag(struct pt_diags *d, enum pt_severity sev, const char *path, const char *what,
                    const char *detail)
 {
-    return pt_diags_add(d, sev, path, 0, 0, "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
+    return pt_policy__diag(d, sev, path, 0, 0, "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
 }
 
 /* The directories on the way down, to notice symlink loops. */

@@ -139,7 +139,7 @@ static void vreport(struct vctx *c, enum pt_severity sev, const struct pt_ynode 
                 return;
         }
     }
-    if (pt_diags_add(c->d, sev, c->file, at->line, at->col, "%s", text) != 0)
+    if (pt_policy__diag(c->d, sev, c->file, at->line, at->col, "%s", text) != 0)
         c->nomem = 1;
 }
 

@@ -626,6 +626,27 @@ static void test_collects_all_errors(void **state)
     rm_tree(dir);
 }
 
+/* A flood of errors is cut at 100 plus one "too many" line; the set is still rejected. */
+static void test_error_cap(void **state)
+{
+    size_t cap = 64 + 5000 * 16, used;
+    char *text = calloc(1, cap);
+    struct pt_diags d;
+    char *dir;
+
+    (void)state;
+    assert_non_null(text);
+    used = (size_t)snprintf(text, cap, HEAD "metadata: {name: p}\nspec:\n");
+    for (int i = 0; i < 5000; i++)
+        used += (size_t)snprintf(text + used, cap - used, "  k%d: 1\n", i);
+    assert_null(load_text(text, &dir, &d));
+    assert_int_equal(d.errors, 101);
+    assert_string_equal(d.items[100].text, "too many errors; the rest are not shown");
+    pt_diags_cleanup(&d);
+    rm_tree(dir);
+    free(text);
+}
+
 static int read_line(const char *path, char *buf, size_t len)
 {
     FILE *f = fopen(path, "r");
@@ -1084,6 +1105,7 @@ int main(void)
         cmocka_unit_test(test_tie_warnings_capped),
         cmocka_unit_test(test_other_warnings),
         cmocka_unit_test(test_collects_all_errors),
+        cmocka_unit_test(test_error_cap),
         cmocka_unit_test(test_invalid_corpus),
         cmocka_unit_test(test_valid_corpus),
         cmocka_unit_test(test_truncations_never_crash),
