@@ -31,7 +31,7 @@ TOOL_SRC := $(wildcard test/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:test/tools/%.c=$(BUILD)/tools/%)
 PYTHON   := /usr/bin/python3
 
-.PHONY: all deps test unit cli cases properties policy-errors integration e2e \
+.PHONY: all deps test unit cli cases properties fuzz policy-errors integration e2e \
         run certs bench valgrind sanitize lint format-check clean
 
 all: $(BUILD)/podtune $(TOOL_BIN)
@@ -87,6 +87,11 @@ integration: $(BUILD)/podtune
 
 e2e: $(BUILD)/podtune
 	@bash test/e2e/run
+
+# libFuzzer targets (clang): the seeds and saved reproducers once, then a short fuzz run each.
+fuzz:
+	@bash test/run-fuzz --replay
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-15} bash test/run-fuzz
 
 sanitize:
 	$(MAKE) SANITIZE=address,undefined unit policy-errors cases
