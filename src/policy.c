@@ -1,4 +1,5 @@
-/* policy.c — the policy set: roles, name lookup, namespace globs, tie warnings, the digest and the refcounted snapshot. */
+/* policy.c — the policy set: roles, name lookup, namespace globs, tie warnings, the digest and the
+ * refcounted snapshot. */
 #include "policy_internal.h"
 
 #include <openssl/evp.h>
@@ -10,8 +11,8 @@
 
 #include "podtune/error.h"
 
-static const char *const role_names[PT_ROLE_COUNT] = {"spark-driver", "spark-executor", "flink-jobmanager",
-                                                      "flink-taskmanager"};
+static const char *const role_names[PT_ROLE_COUNT] = {"spark-driver", "spark-executor",
+                                                      "flink-jobmanager", "flink-taskmanager"};
 
 const char *pt_role_name(enum pt_role r)
 {
@@ -134,10 +135,10 @@ static int ns_char(int ch)
 
 int pt_policy__glob_check(const char *g, char *why, size_t len)
 {
-#define FAIL(...)                                                                                       \
-    do {                                                                                                \
-        snprintf(why, len, __VA_ARGS__);                                                                \
-        return PT_EINVAL;                                                                               \
+#define FAIL(...)                                                                                  \
+    do {                                                                                           \
+        snprintf(why, len, __VA_ARGS__);                                                           \
+        return PT_EINVAL;                                                                          \
     } while (0)
     if (!g[0])
         FAIL("must not be empty");
@@ -151,7 +152,8 @@ int pt_policy__glob_check(const char *g, char *why, size_t len)
         if (*p == '!')
             FAIL("'!' is only allowed right after '['");
         if (*p != '[')
-            FAIL("character '%c' is not allowed (lowercase letters, digits, '-' and * ? [ ] !)", *p);
+            FAIL("character '%c' is not allowed (lowercase letters, digits, '-' and * ? [ ] !)",
+                 *p);
         p++;
         if (*p == '!')
             p++;
@@ -235,10 +237,11 @@ int pt_policy__globs_overlap(const char *a, const char *b)
             if (i == la && j == lb)
                 v = 1;
             else if (i < la && ta[i].star)
-                v = ok[(i + 1) * w + j] || (j < lb && (tb[j].star || tb[j].set[0] || tb[j].set[1]) &&
-                                            ok[i * w + j + 1]);
+                v = ok[(i + 1) * w + j] ||
+                    (j < lb && (tb[j].star || tb[j].set[0] || tb[j].set[1]) && ok[i * w + j + 1]);
             else if (j < lb && tb[j].star)
-                v = ok[i * w + j + 1] || (i < la && (ta[i].set[0] || ta[i].set[1]) && ok[(i + 1) * w + j]);
+                v = ok[i * w + j + 1] ||
+                    (i < la && (ta[i].set[0] || ta[i].set[1]) && ok[(i + 1) * w + j]);
             else if (i < la && j < lb)
                 v = ((ta[i].set[0] & tb[j].set[0]) || (ta[i].set[1] & tb[j].set[1])) &&
                     ok[(i + 1) * w + j + 1];
@@ -257,8 +260,8 @@ done:
 
 #define MAX_DIAGS_PER_SEVERITY 100
 
-int pt_policy__diag(struct pt_diags *d, enum pt_severity sev, const char *file, int line, int column,
-                    const char *fmt, ...)
+int pt_policy__diag(struct pt_diags *d, enum pt_severity sev, const char *file, int line,
+                    int column, const char *fmt, ...)
 {
     size_t have = sev == PT_SEV_ERROR ? d->errors : d->warnings;
     char text[1024];
@@ -312,7 +315,8 @@ static int labels_compatible(const json_t *a, const json_t *b)
     const char *key;
     json_t *v;
 
-    json_object_foreach((json_t *)a, key, v) {
+    json_object_foreach((json_t *)a, key, v)
+    {
         json_t *w = json_object_get(b, key);
         if (w && !json_equal(v, w))
             return 0;
@@ -322,16 +326,18 @@ static int labels_compatible(const json_t *a, const json_t *b)
 
 /* Work allowed for the tie check, in glob-table cells and pairs, so that a
  * huge adversarial set cannot stall a reload. */
-#define TIE_BUDGET 50000000
+#define TIE_BUDGET       50000000
 #define MAX_TIE_WARNINGS 50 /* then one summary line */
 
-static int namespaces_overlap(const struct pt_profile *a, const struct pt_profile *b, long long *budget)
+static int namespaces_overlap(const struct pt_profile *a, const struct pt_profile *b,
+                              long long *budget)
 {
     if (a->n_namespaces == 0 || b->n_namespaces == 0)
         return 1;
     for (size_t i = 0; i < a->n_namespaces; i++) {
         for (size_t j = 0; j < b->n_namespaces; j++) {
-            *budget -= (long long)(strlen(a->namespaces[i]) + 1) * (long long)(strlen(b->namespaces[j]) + 1);
+            *budget -= (long long)(strlen(a->namespaces[i]) + 1) *
+                       (long long)(strlen(b->namespaces[j]) + 1);
             if (pt_policy__globs_overlap(a->namespaces[i], b->namespaces[j]))
                 return 1;
         }
@@ -354,16 +360,19 @@ static int warn_ties(const struct pt_policy_set *set, struct pt_diags *d)
             size_t used = 0;
 
             if (--budget < 0) {
-                rc = pt_diags_add(d, PT_SEV_WARNING, set->source, 0, 0,
-                                  "too many profiles to check them all for ties; check stopped at '%s'", a->name);
+                rc = pt_diags_add(
+                    d, PT_SEV_WARNING, set->source, 0, 0,
+                    "too many profiles to check them all for ties; check stopped at '%s'", a->name);
                 goto done;
             }
-            if (!b->has_match || a->priority != b->priority || !labels_compatible(a->match_labels, b->match_labels) ||
+            if (!b->has_match || a->priority != b->priority ||
+                !labels_compatible(a->match_labels, b->match_labels) ||
                 !namespaces_overlap(a, b, &budget))
                 continue;
             for (int r = 0; r < PT_ROLE_COUNT; r++) {
                 unsigned bit = 1u << r;
-                if ((a->match_roles & bit) && (b->match_roles & bit) && a->roles[r] && b->roles[r]) {
+                if ((a->match_roles & bit) && (b->match_roles & bit) && a->roles[r] &&
+                    b->roles[r]) {
                     int w = snprintf(roles + used, sizeof(roles) - used, "%s%s", used ? ", " : "",
                                      pt_role_name((enum pt_role)r));
                     if (w > 0 && (size_t)w < sizeof(roles) - used)
@@ -375,15 +384,16 @@ static int warn_ties(const struct pt_policy_set *set, struct pt_diags *d)
             if (++ties > MAX_TIE_WARNINGS)
                 continue;
             if (pt_policy__diag(d, PT_SEV_WARNING, b->file, b->name_line, b->name_column,
-                             "profiles '%s' and '%s' can both match %s pods with priority %lld; '%s' wins by name",
-                             a->name, b->name, roles, (long long)a->priority, a->name) != 0)
+                                "profiles '%s' and '%s' can both match %s pods with priority %lld; "
+                                "'%s' wins by name",
+                                a->name, b->name, roles, (long long)a->priority, a->name) != 0)
                 return PT_ENOMEM;
         }
     }
 done:
     if (rc == 0 && ties > MAX_TIE_WARNINGS)
-        rc = pt_diags_add(d, PT_SEV_WARNING, set->source, 0, 0, "%zu more pairs of profiles can tie",
-                          ties - MAX_TIE_WARNINGS);
+        rc = pt_diags_add(d, PT_SEV_WARNING, set->source, 0, 0,
+                          "%zu more pairs of profiles can tie", ties - MAX_TIE_WARNINGS);
     return rc;
 }
 
@@ -411,7 +421,8 @@ static int compute_digest(struct pt_policy_set *set)
             if (json_array_append_new(ns, json_string(p->namespaces[k])) != 0)
                 goto fail_parts;
         for (int r = 0; r < PT_ROLE_COUNT; r++)
-            if (p->roles[r] && json_object_set(roles, pt_role_name((enum pt_role)r), p->roles[r]) != 0)
+            if (p->roles[r] &&
+                json_object_set(roles, pt_role_name((enum pt_role)r), p->roles[r]) != 0)
                 goto fail_parts;
         if (p->has_match) {
             json_t *wl = json_array();
@@ -425,7 +436,8 @@ static int compute_digest(struct pt_policy_set *set)
         if (json_object_set_new(o, "name", json_string(p->name)) != 0 ||
             json_object_set_new(o, "priority", json_integer(p->priority)) != 0 ||
             json_object_set_new(o, "enforce", json_boolean(p->enforce)) != 0 ||
-            json_object_set_new(o, "namespaces", ns) != 0 || json_object_set_new(o, "match", match) != 0 ||
+            json_object_set_new(o, "namespaces", ns) != 0 ||
+            json_object_set_new(o, "match", match) != 0 ||
             json_object_set_new(o, "roles", roles) != 0)
             goto fail;
         continue;
@@ -488,8 +500,8 @@ static int check_unique_names(const struct pt_profile *profiles, size_t n, struc
             continue;
         }
         if (pt_policy__diag(d, PT_SEV_ERROR, b->file, b->name_line, b->name_column,
-                         "metadata.name: profile '%s' is already defined at %s:%d:%d", b->name, a->file,
-                         a->name_line, a->name_column) != 0) {
+                            "metadata.name: profile '%s' is already defined at %s:%d:%d", b->name,
+                            a->file, a->name_line, a->name_column) != 0) {
             free(refs);
             return PT_ENOMEM;
         }
@@ -519,7 +531,8 @@ struct pt_policy_set *pt_policy__build(struct pt_profile *profiles, size_t n, co
         goto nomem;
     return set;
 nomem:
-    pt_diags_add(d, PT_SEV_ERROR, source ? source : "", 0, 0, "out of memory while building the policy set");
+    pt_diags_add(d, PT_SEV_ERROR, source ? source : "", 0, 0,
+                 "out of memory while building the policy set");
 fail:
     for (size_t i = 0; profiles && i < n; i++)
         pt_policy__profile_cleanup(&profiles[i]);

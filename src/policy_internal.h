@@ -62,14 +62,15 @@ int pt_policy__globs_overlap(const char *a, const char *b);
  * warnings) one "too many" line is added and the rest are dropped, so a
  * hostile file cannot flood memory or the printer. Errors dropped this way
  * never hide that the set is invalid: there are already 100. 0 or PT_ENOMEM. */
-int pt_policy__diag(struct pt_diags *d, enum pt_severity sev, const char *file, int line, int column,
-                    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+int pt_policy__diag(struct pt_diags *d, enum pt_severity sev, const char *file, int line,
+                    int column, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* Kubernetes name syntax. Each returns 1 when valid; otherwise 0 and a
  * short reason in why. */
 int pt_policy__is_dns1123_label(const char *s, char *why, size_t len);
 int pt_policy__is_dns1123_subdomain(const char *s, char *why, size_t len);
-int pt_policy__is_qualified_name(const char *s, char *why, size_t len); /* label / annotation keys */
+int pt_policy__is_qualified_name(const char *s, char *why,
+                                 size_t len); /* label / annotation keys */
 int pt_policy__is_label_value(const char *s, char *why, size_t len);
 
 #endif

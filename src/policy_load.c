@@ -1,4 +1,5 @@
-/* policy_load.c — finds policy files (recursively, ConfigMap-aware) and turns their YAML into positioned node trees. */
+/* policy_load.c — finds policy files (recursively, ConfigMap-aware) and turns their YAML into
+ * positioned node trees. */
 #include "policy_internal.h"
 
 #include <dirent.h>
@@ -13,9 +14,9 @@
 #include "podtune/error.h"
 
 #define MAX_FILE_BYTES (4u << 20) /* a ConfigMap holds at most 1 MiB; leave room */
-#define MAX_NESTING 64            /* deeper than any sane profile */
-#define MAX_NODES 200000          /* per document, counting alias expansions */
-#define MAX_DIR_DEPTH 32
+#define MAX_NESTING    64         /* deeper than any sane profile */
+#define MAX_NODES      200000     /* per document, counting alias expansions */
+#define MAX_DIR_DEPTH  32
 
 /* ---- node tree ---------------------------------------------------------- */
 
@@ -89,8 +90,8 @@ static int convert_pairs(struct conv *c, yaml_node_t *yn, struct pt_ynode *n, in
         if (first) {
             const struct pt_ynode *fk = n->items[2 * json_integer_value(first)];
             if (pt_policy__diag(c->d, PT_SEV_ERROR, c->file, kn->line, kn->col,
-                             "duplicate key '%s' (first at line %d, column %d)", kn->text, fk->line,
-                             fk->col) != 0)
+                                "duplicate key '%s' (first at line %d, column %d)", kn->text,
+                                fk->line, fk->col) != 0)
                 c->nomem = 1;
             pt_policy__ynode_free(kn);
             continue;
@@ -129,14 +130,18 @@ static struct pt_ynode *convert(struct conv *c, yaml_node_t *yn, int depth)
         return NULL;
     }
     if (++c->nodes > MAX_NODES) {
-        conv_error(c, line, col, "document has more than %s nodes (an alias counts again each time it is used)", "200000");
+        conv_error(c, line, col,
+                   "document has more than %s nodes (an alias counts again each time it is used)",
+                   "200000");
         c->failed = 1;
         return NULL;
     }
     if (yn->tag && strcmp((const char *)yn->tag, default_tag(yn->type)) != 0) {
         const char *tag = (const char *)yn->tag;
         int core = strncmp(tag, "tag:yaml.org,2002:", 18) == 0;
-        conv_error(c, line, col, core ? "YAML tags are not supported ('!!%s')" : "YAML tags are not supported ('%s')",
+        conv_error(c, line, col,
+                   core ? "YAML tags are not supported ('!!%s')"
+                        : "YAML tags are not supported ('%s')",
                    core ? tag + 18 : tag);
         c->failed = 1; /* the value's meaning is unknown: don't validate it further */
         return NULL;
@@ -188,8 +193,7 @@ static struct pt_ynode *convert(struct conv *c, yaml_node_t *yn, int depth)
         if (convert_pairs(c, yn, n, depth) != 0 || c->failed)
             goto fail;
         return n;
-    default:
-        break;
+    default: break;
     }
 fail:
     pt_policy__ynode_free(n);
@@ -322,7 +326,8 @@ static int file_list_add(struct file_list *l, const char *path)
 static int has_yaml_suffix(const char *name)
 {
     size_t n = strlen(name);
-    return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) || (n > 4 && strcmp(name + n - 4, ".yml") == 0);
+    return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
+           (n > 4 && strcmp(name + n - 4, ".yml") == 0);
 }
 
 /* Reports a file-system problem at path (no position); returns 0, or
@@ -330,7 +335,8 @@ static int has_yaml_suffix(const char *name)
 static int fs_diag(struct pt_diags *d, enum pt_severity sev, const char *path, const char *what,
                    const char *detail)
 {
-    return pt_policy__diag(d, sev, path, 0, 0, "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
+    return pt_policy__diag(d, sev, path, 0, 0, "%s%s%s", what, detail ? ": " : "",
+                           detail ? detail : "");
 }
 
 /* The directories on the way down, to notice symlink loops. */
@@ -379,7 +385,8 @@ static int walk(const char *dir, const struct dir_chain *chain, int depth, struc
             for (const struct dir_chain *c = chain; c; c = c->up)
                 loop |= c->dev == st.st_dev && c->ino == st.st_ino;
             if (loop)
-                rc = fs_diag(d, PT_SEV_WARNING, path, "directory loop through a symlink; skipped", NULL);
+                rc = fs_diag(d, PT_SEV_WARNING, path, "directory loop through a symlink; skipped",
+                             NULL);
             else if (depth >= MAX_DIR_DEPTH)
                 rc = fs_diag(d, PT_SEV_WARNING, path, "directories nested too deep; skipped", NULL);
             else
@@ -421,7 +428,8 @@ static int read_whole(const char *path, char **buf, size_t *len, struct pt_diags
         got = fread(b + n, 1, cap - n, f);
         n += got;
         if (n > MAX_FILE_BYTES) {
-            rc = fs_diag(d, PT_SEV_ERROR, path, "file is larger than 4 MiB", NULL) ? PT_ENOMEM : PT_EINVAL;
+            rc = fs_diag(d, PT_SEV_ERROR, path, "file is larger than 4 MiB", NULL) ? PT_ENOMEM
+                                                                                   : PT_EINVAL;
             goto fail;
         }
         if (got == 0)

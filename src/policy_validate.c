@@ -1,4 +1,5 @@
-/* policy_validate.c — checks one Profile document against the schema (contract §3) and builds its effective role blocks. */
+/* policy_validate.c — checks one Profile document against the schema (contract §3) and builds its
+ * effective role blocks. */
 #include "policy_internal.h"
 
 #include <ctype.h>
@@ -11,7 +12,7 @@
 #include "podtune/error.h"
 #include "podtune/quantity.h"
 
-#define PATH_MAX_LEN 512
+#define PATH_MAX_LEN  512
 #define MAX_RESOURCES 256 /* per section; keeps the contradiction checks linear enough */
 
 /* ---- Kubernetes name syntax ------------------------------------------------ */
@@ -125,8 +126,8 @@ struct vctx {
     int dedup;
 };
 
-static void vreport(struct vctx *c, enum pt_severity sev, const struct pt_ynode *at, const char *fmt,
-                    va_list ap)
+static void vreport(struct vctx *c, enum pt_severity sev, const struct pt_ynode *at,
+                    const char *fmt, va_list ap)
 {
     char text[1024];
 
@@ -194,8 +195,7 @@ static const char *describe(const struct pt_ynode *n, char *buf, size_t len)
         while (cut > 0 && ((unsigned char)n->text[cut] & 0xc0) == 0x80) /* keep UTF-8 whole */
             cut--;
         snprintf(buf, len, "\"%.*s...\"", cut, n->text);
-    }
-    else
+    } else
         snprintf(buf, len, "\"%s\"", n->text);
     return buf;
 }
@@ -255,8 +255,8 @@ static int parse_int(const char *s, int64_t *out)
 }
 
 /* An unquoted integer within [lo, hi]; 1 if *out was set. */
-static int want_int(struct vctx *c, const struct pt_ynode *n, const char *path, int64_t lo, int64_t hi,
-                    int64_t *out)
+static int want_int(struct vctx *c, const struct pt_ynode *n, const char *path, int64_t lo,
+                    int64_t hi, int64_t *out)
 {
     char b[64];
     int rc;
@@ -271,7 +271,8 @@ static int want_int(struct vctx *c, const struct pt_ynode *n, const char *path, 
         return 0;
     }
     if (rc == PT_ERANGE || *out < lo || *out > hi) {
-        verr(c, n, "%s: %s is out of range (%lld..%lld)", path, n->text, (long long)lo, (long long)hi);
+        verr(c, n, "%s: %s is out of range (%lld..%lld)", path, n->text, (long long)lo,
+             (long long)hi);
         return 0;
     }
     return 1;
@@ -331,7 +332,8 @@ static void check_keys(struct vctx *c, const struct pt_ynode *map, const char *w
             continue;
         list[0] = '\0';
         for (const char *const *a = allowed; *a; a++) {
-            int w = snprintf(list + used, sizeof(list) - used, "%s%s", a == allowed ? "" : ", ", *a);
+            int w =
+                snprintf(list + used, sizeof(list) - used, "%s%s", a == allowed ? "" : ", ", *a);
             if (w < 0 || (size_t)w >= sizeof(list) - used)
                 break;
             used += (size_t)w;
@@ -340,7 +342,8 @@ static void check_keys(struct vctx *c, const struct pt_ynode *map, const char *w
     }
 }
 
-static void require_key(struct vctx *c, const struct pt_ynode *map, const char *key, const char *where)
+static void require_key(struct vctx *c, const struct pt_ynode *map, const char *key,
+                        const char *where)
 {
     if (!map_get(map, key))
         verr(c, map, "missing required key '%s' in %s", key, where);
@@ -372,8 +375,8 @@ enum key_rule { KEY_LABEL, KEY_ANNOTATION, KEY_META_ANNOTATION, KEY_ENV, KEY_CON
 enum value_rule { VALUE_LABEL, VALUE_ANY };
 
 /* Validates one key of a string map; reports at the key node. */
-static int check_map_key(struct vctx *c, const struct pt_ynode *k, const char *path, enum key_rule rule,
-                         int spark)
+static int check_map_key(struct vctx *c, const struct pt_ynode *k, const char *path,
+                         enum key_rule rule, int spark)
 {
     char why[160];
     const char *s = k->text;
@@ -383,8 +386,8 @@ static int check_map_key(struct vctx *c, const struct pt_ynode *k, const char *p
     case KEY_ANNOTATION:
     case KEY_META_ANNOTATION:
         if (!pt_policy__is_qualified_name(s, why, sizeof(why))) {
-            verr(c, k, "%s: invalid %s key '%s': %s", path, rule == KEY_LABEL ? "label" : "annotation", s,
-                 why);
+            verr(c, k, "%s: invalid %s key '%s': %s", path,
+                 rule == KEY_LABEL ? "label" : "annotation", s, why);
             return 0;
         }
         if (rule == KEY_ANNOTATION && strncmp(s, "podtune.io/", 11) == 0) {
@@ -394,19 +397,22 @@ static int check_map_key(struct vctx *c, const struct pt_ynode *k, const char *p
         return 1;
     case KEY_ENV:
         if (!s[0] || isdigit((unsigned char)s[0])) {
-            verr(c, k, "%s: invalid variable name '%s': must match [-._a-zA-Z][-._a-zA-Z0-9]*", path, s);
+            verr(c, k, "%s: invalid variable name '%s': must match [-._a-zA-Z][-._a-zA-Z0-9]*",
+                 path, s);
             return 0;
         }
         for (const char *p = s; *p; p++) {
             if (!is_alnum((unsigned char)*p) && !strchr("-._", *p)) {
-                verr(c, k, "%s: invalid variable name '%s': must match [-._a-zA-Z][-._a-zA-Z0-9]*", path,
-                     s);
+                verr(c, k, "%s: invalid variable name '%s': must match [-._a-zA-Z][-._a-zA-Z0-9]*",
+                     path, s);
                 return 0;
             }
         }
         if (!strcmp(s, "SPARK_EXECUTOR_MEMORY")) {
-            verr(c, k, "%s: SPARK_EXECUTOR_MEMORY is managed by podtune (it follows the memory resources)",
-                 path);
+            verr(
+                c, k,
+                "%s: SPARK_EXECUTOR_MEMORY is managed by podtune (it follows the memory resources)",
+                path);
             return 0;
         }
         if (!strncmp(s, "SPARK_JAVA_OPT_", 15) || !strcmp(s, "FLINK_ENV_JAVA_OPTS")) {
@@ -414,14 +420,16 @@ static int check_map_key(struct vctx *c, const struct pt_ynode *k, const char *p
             return 0;
         }
         if (!strcmp(s, "FLINK_TM_JVM_MEM_OPTS")) {
-            verr(c, k, "%s: FLINK_TM_JVM_MEM_OPTS is reserved: Flink sizes the JVM from the pod's memory",
+            verr(c, k,
+                 "%s: FLINK_TM_JVM_MEM_OPTS is reserved: Flink sizes the JVM from the pod's memory",
                  path);
             return 0;
         }
         return 1;
     case KEY_CONF:
         if (!s[0] || strpbrk(s, " \t\r\n\v\f=")) {
-            verr(c, k, "%s: invalid key '%s': must be non-empty, without whitespace or '='", path, s);
+            verr(c, k, "%s: invalid key '%s': must be non-empty, without whitespace or '='", path,
+                 s);
             return 0;
         }
         for (const char *p = s; *p; p++) {
@@ -431,15 +439,16 @@ static int check_map_key(struct vctx *c, const struct pt_ynode *k, const char *p
             }
         }
         if (spark && strncmp(s, "spark.", 6) != 0)
-            vwarn(c, k, "%s: '%s' does not start with 'spark.'; spark-submit ignores such keys", path, s);
+            vwarn(c, k, "%s: '%s' does not start with 'spark.'; spark-submit ignores such keys",
+                  path, s);
         return 1;
     }
     return 0;
 }
 
 /* A mapping of key → scalar, stored as strings. */
-static json_t *string_map(struct vctx *c, const struct pt_ynode *n, const char *path, enum key_rule kr,
-                          enum value_rule vr, int spark)
+static json_t *string_map(struct vctx *c, const struct pt_ynode *n, const char *path,
+                          enum key_rule kr, enum value_rule vr, int spark)
 {
     json_t *out;
 
@@ -501,7 +510,8 @@ static enum res_class resource_class(const char *name, char *why, size_t len)
     return RES_EXTENDED;
 }
 
-static const char *const res_kinds[] = {"requests", "limits", "min", "max", "maxLimitRequestRatio", NULL};
+static const char *const res_kinds[] = {"requests", "limits", "min", "max", "maxLimitRequestRatio",
+                                        NULL};
 
 static json_t *resources(struct vctx *c, const struct pt_ynode *n, const char *path)
 {
@@ -556,7 +566,9 @@ static json_t *resources(struct vctx *c, const struct pt_ynode *n, const char *p
                 continue;
             }
             if (ratio && rc != RES_STANDARD) {
-                verr(c, rk, "%s: a ratio applies only to cpu, memory and ephemeral-storage ('%s' keeps requests equal to limits)",
+                verr(c, rk,
+                     "%s: a ratio applies only to cpu, memory and ephemeral-storage ('%s' keeps "
+                     "requests equal to limits)",
                      kpath, rk->text);
                 continue;
             }
@@ -612,7 +624,9 @@ static json_t *node_requirement(struct vctx *c, const struct pt_ynode *n, const 
                 if (!strcmp(o, ops[i]))
                     opi = i;
             if (opi < 0)
-                verr(c, op, "%s: invalid operator \"%s\"; expected In, NotIn, Exists, DoesNotExist, Gt or Lt",
+                verr(c, op,
+                     "%s: invalid operator \"%s\"; expected In, NotIn, Exists, DoesNotExist, Gt or "
+                     "Lt",
                      sub, o);
         }
     }
@@ -652,8 +666,8 @@ static json_t *node_requirement(struct vctx *c, const struct pt_ynode *n, const 
         } else if (opi >= 4) {
             int64_t iv;
             if (parse_int(json_string_value(json_array_get(vals, 0)), &iv) != 0) {
-                verr(c, values->items[0], "%s.values[0]: operator %s compares integers, got \"%s\"", path, o,
-                     json_string_value(json_array_get(vals, 0)));
+                verr(c, values->items[0], "%s.values[0]: operator %s compares integers, got \"%s\"",
+                     path, o, json_string_value(json_array_get(vals, 0)));
                 ok = 0;
             }
         }
@@ -672,7 +686,8 @@ static json_t *node_requirement(struct vctx *c, const struct pt_ynode *n, const 
 }
 
 /* A sequence of requirements; empty allowed (it cancels `all` in a role). */
-static json_t *requirement_list(struct vctx *c, const struct pt_ynode *n, const char *path, int non_empty)
+static json_t *requirement_list(struct vctx *c, const struct pt_ynode *n, const char *path,
+                                int non_empty)
 {
     json_t *out;
 
@@ -734,8 +749,8 @@ static json_t *node_affinity(struct vctx *c, const struct pt_ynode *n, const cha
                 require_key(c, t, "matchExpressions", ipath);
                 if ((w = map_get(t, "weight"))) {
                     path_join(fpath, sizeof(fpath), ipath, "weight", 0);
-                    if (w->kind == PT_YNODE_SCALAR && w->plain && parse_int(w->text, &weight) == 0 &&
-                        (weight < 1 || weight > 100)) {
+                    if (w->kind == PT_YNODE_SCALAR && w->plain &&
+                        parse_int(w->text, &weight) == 0 && (weight < 1 || weight > 100)) {
                         verr(c, w, "%s: must be between 1 and 100, got %s", fpath, w->text);
                         ok = 0;
                     } else if (!want_int(c, w, fpath, 1, 100, &weight)) {
@@ -766,7 +781,8 @@ static json_t *node_affinity(struct vctx *c, const struct pt_ynode *n, const cha
 
 static json_t *tolerations(struct vctx *c, const struct pt_ynode *n, const char *path)
 {
-    static const char *const keys[] = {"key", "operator", "value", "effect", "tolerationSeconds", NULL};
+    static const char *const keys[] = {"key",    "operator",          "value",
+                                       "effect", "tolerationSeconds", NULL};
     json_t *out;
 
     if (!want_seq(c, n, path))
@@ -827,8 +843,10 @@ static json_t *tolerations(struct vctx *c, const struct pt_ynode *n, const char 
                 ok = 0;
             } else if (strcmp(effect, "NoSchedule") && strcmp(effect, "PreferNoSchedule") &&
                        strcmp(effect, "NoExecute")) {
-                verr(c, f, "%s: invalid effect \"%s\"; expected NoSchedule, PreferNoSchedule or NoExecute",
-                     fpath, effect);
+                verr(
+                    c, f,
+                    "%s: invalid effect \"%s\"; expected NoSchedule, PreferNoSchedule or NoExecute",
+                    fpath, effect);
                 ok = 0;
             }
         }
@@ -892,13 +910,16 @@ static json_t *java_options(struct vctx *c, const struct pt_ynode *n, const char
         }
         for (const char *p = s; *p && ok; p++) {
             if (isspace((unsigned char)*p) || (unsigned char)*p < 0x20) {
-                verr(c, n->items[i], "%s: \"%s\" must not contain whitespace (one option per item)", ipath, s);
+                verr(c, n->items[i], "%s: \"%s\" must not contain whitespace (one option per item)",
+                     ipath, s);
                 ok = 0;
             }
         }
         for (size_t h = 0; ok && h < sizeof(heap) / sizeof(heap[0]); h++) {
             if (!strncmp(s, heap[h], strlen(heap[h]))) {
-                verr(c, n->items[i], "%s: \"%s\" is not allowed: Spark and Flink size the heap from the pod's memory; set resources instead",
+                verr(c, n->items[i],
+                     "%s: \"%s\" is not allowed: Spark and Flink size the heap from the pod's "
+                     "memory; set resources instead",
                      ipath, s);
                 ok = 0;
             }
@@ -911,10 +932,11 @@ static json_t *java_options(struct vctx *c, const struct pt_ynode *n, const char
 
 /* ---- role blocks ---------------------------------------------------------------- */
 
-static const char *const block_keys[] = {"mode", "resources", "nodeSelector", "nodeAffinity", "tolerations",
-                                         "priorityClassName", "priorityValue", "schedulerName", "labels",
-                                         "annotations", "env", "javaOptions", "sparkConf", "flinkConf",
-                                         NULL};
+static const char *const block_keys[] = {"mode",          "resources",     "nodeSelector",
+                                         "nodeAffinity",  "tolerations",   "priorityClassName",
+                                         "priorityValue", "schedulerName", "labels",
+                                         "annotations",   "env",           "javaOptions",
+                                         "sparkConf",     "flinkConf",     NULL};
 
 /* Validates one block as written (role is PT_ROLE_NONE for `all`). Returns the
  * valid parts as a JSON object (without defaults), or NULL if not a mapping. */
@@ -957,7 +979,8 @@ static json_t *block(struct vctx *c, const struct pt_ynode *n, const char *path,
         if (r)
             set_new(c, out, "tolerations", r);
     }
-    if ((v = map_get(n, "priorityClassName")) && (s = want_string(c, v, SUB("priorityClassName")))) {
+    if ((v = map_get(n, "priorityClassName")) &&
+        (s = want_string(c, v, SUB("priorityClassName")))) {
         if (!pt_policy__is_dns1123_subdomain(s, why, sizeof(why)))
             verr(c, v, "%s: \"%s\" is not a valid DNS-1123 subdomain: %s", sub, s, why);
         else
@@ -1003,7 +1026,8 @@ static json_t *block(struct vctx *c, const struct pt_ynode *n, const char *path,
     }
     if ((v = map_get(n, "sparkConf"))) {
         if (role != PT_ROLE_SPARK_DRIVER) {
-            verr(c, map_key(n, "sparkConf"), "%s: sparkConf is only allowed under spark-driver", path);
+            verr(c, map_key(n, "sparkConf"), "%s: sparkConf is only allowed under spark-driver",
+                 path);
         } else {
             json_t *r = string_map(c, v, SUB("sparkConf"), KEY_CONF, VALUE_ANY, 1);
             if (r)
@@ -1013,7 +1037,8 @@ static json_t *block(struct vctx *c, const struct pt_ynode *n, const char *path,
     if ((v = map_get(n, "flinkConf"))) {
         if (role != PT_ROLE_FLINK_JOBMANAGER && role != PT_ROLE_FLINK_TASKMANAGER) {
             verr(c, map_key(n, "flinkConf"),
-                 "%s: flinkConf is only allowed under flink-jobmanager and flink-taskmanager", path);
+                 "%s: flinkConf is only allowed under flink-jobmanager and flink-taskmanager",
+                 path);
         } else {
             json_t *r = string_map(c, v, SUB("flinkConf"), KEY_CONF, VALUE_ANY, 0);
             if (r)
@@ -1036,7 +1061,8 @@ static json_t *deep_merge(const json_t *base, const json_t *over)
         return json_deep_copy(over);
     if (!(out = json_deep_copy(base)))
         return NULL;
-    json_object_foreach((json_t *)over, key, v) {
+    json_object_foreach((json_t *)over, key, v)
+    {
         json_t *m = deep_merge(json_object_get(out, key), v);
         if (!m || json_object_set_new(out, key, m) != 0) {
             json_decref(out);
@@ -1063,7 +1089,8 @@ struct effctx {
 
 /* The node the effective value at k1[.k2[.k3]] came from: the role's block
  * when its valid parts hold it, else `all`. */
-static struct origin find_origin(const struct effctx *e, const char *k1, const char *k2, const char *k3)
+static struct origin find_origin(const struct effctx *e, const char *k1, const char *k2,
+                                 const char *k3)
 {
     const struct pt_ynode *blks[2] = {e->role_blk, e->all_blk};
     const json_t *jsons[2] = {e->role_json, e->all_json};
@@ -1112,8 +1139,8 @@ static void contradiction(struct effctx *e, struct origin a, struct origin b, co
     if (a.from_all != b.from_all) {
         struct origin other = a.from_all ? a : b;
         at = a.from_all ? b : a;
-        verr(e->c, at.node, "%s: %s (the other value comes from spec.roles.all, line %d)", e->role_path,
-             text, other.node->line);
+        verr(e->c, at.node, "%s: %s (the other value comes from spec.roles.all, line %d)",
+             e->role_path, text, other.node->line);
         return;
     }
     verr(e->c, at.node, "%s: %s", e->role_path, text);
@@ -1149,7 +1176,8 @@ static void check_resources(struct effctx *e, const json_t *res)
         return;
     }
     for (int k = 0; res_kinds[k]; k++) {
-        json_object_foreach(json_object_get(res, res_kinds[k]), name, v) {
+        json_object_foreach(json_object_get(res, res_kinds[k]), name, v)
+        {
             struct pt_quantity rq, lm, mn, mx, ra;
             int has_rq, has_lm, has_mn, has_mx, has_ra;
             char a[PT_QUANTITY_BUFSZ], b[PT_QUANTITY_BUFSZ], r[PT_QUANTITY_BUFSZ];
@@ -1173,30 +1201,44 @@ static void check_resources(struct effctx *e, const json_t *res)
             ora = find_origin(e, "resources", "maxLimitRequestRatio", name);
 #define Q(q, buf) (pt_quantity_format(&(q), buf, sizeof(buf)) == 0 ? buf : "?")
             if (has_mn && has_mx && pt_quantity_cmp(&mn, &mx) > 0)
-                contradiction(e, omn, omx, "min.%s %s is above max.%s %s", name, Q(mn, a), name, Q(mx, b));
+                contradiction(e, omn, omx, "min.%s %s is above max.%s %s", name, Q(mn, a), name,
+                              Q(mx, b));
             if (has_rq && has_lm && pt_quantity_cmp(&rq, &lm) > 0)
-                contradiction(e, orq, olm, "requests.%s %s is above limits.%s %s", name, Q(rq, a), name,
-                              Q(lm, b));
+                contradiction(e, orq, olm, "requests.%s %s is above limits.%s %s", name, Q(rq, a),
+                              name, Q(lm, b));
             if (has_rq && has_lm && cls != RES_STANDARD && pt_quantity_cmp(&rq, &lm) < 0)
                 contradiction(e, orq, olm,
-                              "requests.%s %s must equal limits.%s %s (%s cannot be overcommitted)", name,
-                              Q(rq, a), name, Q(lm, b), cls == RES_HUGEPAGES ? "hugepages" : "extended resources");
+                              "requests.%s %s must equal limits.%s %s (%s cannot be overcommitted)",
+                              name, Q(rq, a), name, Q(lm, b),
+                              cls == RES_HUGEPAGES ? "hugepages" : "extended resources");
             if (has_rq && has_mn && pt_quantity_cmp(&rq, &mn) < 0)
-                contradiction(e, orq, omn, "requests.%s %s is below min.%s %s", name, Q(rq, a), name, Q(mn, b));
+                contradiction(e, orq, omn, "requests.%s %s is below min.%s %s", name, Q(rq, a),
+                              name, Q(mn, b));
             if (has_lm && has_mn && pt_quantity_cmp(&lm, &mn) < 0)
-                contradiction(e, olm, omn, "limits.%s %s is below min.%s %s", name, Q(lm, a), name, Q(mn, b));
+                contradiction(e, olm, omn, "limits.%s %s is below min.%s %s", name, Q(lm, a), name,
+                              Q(mn, b));
             if (has_rq && has_mx && pt_quantity_cmp(&rq, &mx) > 0)
-                contradiction(e, orq, omx, "requests.%s %s is above max.%s %s", name, Q(rq, a), name, Q(mx, b));
+                contradiction(e, orq, omx, "requests.%s %s is above max.%s %s", name, Q(rq, a),
+                              name, Q(mx, b));
             if (has_lm && has_mx && pt_quantity_cmp(&lm, &mx) > 0)
-                contradiction(e, olm, omx, "limits.%s %s is above max.%s %s", name, Q(lm, a), name, Q(mx, b));
-            if (has_rq && has_lm && has_ra && pt_quantity_cmp(&rq, &lm) <= 0 && ratio_exceeded(&lm, &rq, &ra)) {
+                contradiction(e, olm, omx, "limits.%s %s is above max.%s %s", name, Q(lm, a), name,
+                              Q(mx, b));
+            if (has_rq && has_lm && has_ra && pt_quantity_cmp(&rq, &lm) <= 0 &&
+                ratio_exceeded(&lm, &rq, &ra)) {
                 /* three values: report at one from the role's block (the limit
                  * first), naming one from `all` if any */
-                struct origin at = !olm.from_all ? olm : !orq.from_all ? orq : !ora.from_all ? ora : olm;
-                struct origin other = olm.from_all ? olm : orq.from_all ? orq : ora.from_all ? ora : at;
-                contradiction(e, at, other,
-                              "limits.%s %s is more than maxLimitRequestRatio.%s %s times requests.%s %s", name,
-                              Q(lm, a), name, Q(ra, r), name, Q(rq, b));
+                struct origin at = !olm.from_all   ? olm
+                                   : !orq.from_all ? orq
+                                   : !ora.from_all ? ora
+                                                   : olm;
+                struct origin other = olm.from_all   ? olm
+                                      : orq.from_all ? orq
+                                      : ora.from_all ? ora
+                                                     : at;
+                contradiction(
+                    e, at, other,
+                    "limits.%s %s is more than maxLimitRequestRatio.%s %s times requests.%s %s",
+                    name, Q(lm, a), name, Q(ra, r), name, Q(rq, b));
             }
 #undef Q
         }
@@ -1210,8 +1252,10 @@ static void check_effective(struct effctx *e, const json_t *eff)
     struct origin pv = find_origin(e, "priorityValue", NULL, NULL);
     const json_t *res = json_object_get(eff, "resources");
     /* "written" rather than "valid": an invalid value has its own error already */
-    int class_written = map_get(e->role_blk, "priorityClassName") || map_get(e->all_blk, "priorityClassName");
-    int value_written = map_get(e->role_blk, "priorityValue") || map_get(e->all_blk, "priorityValue");
+    int class_written =
+        map_get(e->role_blk, "priorityClassName") || map_get(e->all_blk, "priorityClassName");
+    int value_written =
+        map_get(e->role_blk, "priorityValue") || map_get(e->all_blk, "priorityValue");
 
     if (res)
         check_resources(e, res);
@@ -1220,8 +1264,10 @@ static void check_effective(struct effctx *e, const json_t *eff)
              pv.from_all ? "spec.roles.all" : e->role_path);
     if (json_object_get(eff, "priorityClassName") && !value_written && pc.node)
         vwarn(e->c, pc.node,
-              "%s.priorityClassName: no priorityValue; the apiserver resolves spec.priority from the class "
-              "before webhooks run, so podtune can only set the class and the pod keeps its old priority",
+              "%s.priorityClassName: no priorityValue; the apiserver resolves spec.priority from "
+              "the class "
+              "before webhooks run, so podtune can only set the class and the pod keeps its old "
+              "priority",
               pc.from_all ? "spec.roles.all" : e->role_path);
 }
 
@@ -1243,9 +1289,9 @@ void pt_policy__profile_cleanup(struct pt_profile *p)
     memset(p, 0, sizeof(*p));
 }
 
-static const char *const workload_names[] = {"spark",           "flink",           "spark-driver",
-                                             "spark-executor",  "flink-jobmanager", "flink-taskmanager",
-                                             NULL};
+static const char *const workload_names[] = {
+    "spark", "flink", "spark-driver", "spark-executor", "flink-jobmanager", "flink-taskmanager",
+    NULL};
 
 static void match(struct vctx *c, const struct pt_ynode *n, struct pt_profile *p)
 {
@@ -1352,8 +1398,8 @@ static void metadata(struct vctx *c, const struct pt_ynode *n, struct pt_profile
 
 static void roles(struct vctx *c, const struct pt_ynode *n, struct pt_profile *p)
 {
-    static const char *const keys[] = {"all", "spark-driver", "spark-executor", "flink-jobmanager",
-                                       "flink-taskmanager", NULL};
+    static const char *const keys[] = {
+        "all", "spark-driver", "spark-executor", "flink-jobmanager", "flink-taskmanager", NULL};
     const struct pt_ynode *all_blk;
     json_t *all = NULL, *own[PT_ROLE_COUNT] = {NULL};
     if (!want_map(c, n, "spec.roles"))
@@ -1408,8 +1454,8 @@ static void roles(struct vctx *c, const struct pt_ynode *n, struct pt_profile *p
 
 static void spec(struct vctx *c, const struct pt_ynode *n, struct pt_profile *p)
 {
-    static const char *const keys[] = {"description", "priority", "enforce", "namespaces", "match", "roles",
-                                       NULL};
+    static const char *const keys[] = {"description", "priority", "enforce", "namespaces",
+                                       "match",       "roles",    NULL};
     const struct pt_ynode *v;
     const char *s;
     int64_t prio;
@@ -1422,7 +1468,8 @@ static void spec(struct vctx *c, const struct pt_ynode *n, struct pt_profile *p)
         if (!(p->description = strdup(s)))
             c->nomem = 1;
     }
-    if ((v = map_get(n, "priority")) && want_int(c, v, "spec.priority", INT32_MIN, INT32_MAX, &prio))
+    if ((v = map_get(n, "priority")) &&
+        want_int(c, v, "spec.priority", INT32_MIN, INT32_MAX, &prio))
         p->priority = prio;
     if ((v = map_get(n, "enforce")))
         want_bool(c, v, "spec.enforce", &p->enforce);
@@ -1434,8 +1481,8 @@ static void spec(struct vctx *c, const struct pt_ynode *n, struct pt_profile *p)
         roles(c, v, p);
 }
 
-int pt_policy__profile_from_node(const char *file, const struct pt_ynode *root, struct pt_profile *p,
-                                 struct pt_diags *d)
+int pt_policy__profile_from_node(const char *file, const struct pt_ynode *root,
+                                 struct pt_profile *p, struct pt_diags *d)
 {
     static const char *const keys[] = {"apiVersion", "kind", "metadata", "spec", NULL};
     struct vctx c = {.d = d, .file = file};
@@ -1456,7 +1503,8 @@ int pt_policy__profile_from_node(const char *file, const struct pt_ynode *root, 
         goto fail;
     }
     if (root->kind != PT_YNODE_MAP) {
-        verr(&c, root, "a profile document must be a mapping, got %s", describe(root, b, sizeof(b)));
+        verr(&c, root, "a profile document must be a mapping, got %s",
+             describe(root, b, sizeof(b)));
         goto fail;
     }
     check_keys(&c, root, "the document", keys);
@@ -1467,7 +1515,8 @@ int pt_policy__profile_from_node(const char *file, const struct pt_ynode *root, 
     if ((v = map_get(root, "apiVersion")) && (s = want_string(&c, v, "apiVersion")) &&
         strcmp(s, "podtune.io/v1") != 0)
         verr(&c, v, "apiVersion: expected \"podtune.io/v1\", got \"%s\"", s);
-    if ((v = map_get(root, "kind")) && (s = want_string(&c, v, "kind")) && strcmp(s, "Profile") != 0)
+    if ((v = map_get(root, "kind")) && (s = want_string(&c, v, "kind")) &&
+        strcmp(s, "Profile") != 0)
         verr(&c, v, "kind: expected \"Profile\", got \"%s\"", s);
     if ((v = map_get(root, "metadata")))
         metadata(&c, v, p);

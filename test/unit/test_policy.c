@@ -1,4 +1,5 @@
-/* test_policy.c — unit tests for policy loading: schema, merge, digest, ties, globs, ConfigMap directories, the invalid corpus. */
+/* test_policy.c — unit tests for policy loading: schema, merge, digest, ties, globs, ConfigMap
+ * directories, the invalid corpus. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -222,11 +223,13 @@ static void test_full_profile(void **state)
         const json_t *req1 = json_array_get(json_object_get(aff, "required"), 1);
         assert_int_equal(json_array_size(json_object_get(aff, "required")), 2);
         assert_int_equal(json_integer_value(json_object_get(pref, "weight")), 50);
-        assert_string_equal(str_at(json_array_get(json_object_get(pref, "matchExpressions"), 0), "operator",
-                                   NULL, NULL),
+        assert_string_equal(str_at(json_array_get(json_object_get(pref, "matchExpressions"), 0),
+                                   "operator", NULL, NULL),
                             "Exists");
-        assert_null(json_object_get(json_array_get(json_object_get(pref, "matchExpressions"), 0), "values"));
-        assert_string_equal(json_string_value(json_array_get(json_object_get(req1, "values"), 0)), "8");
+        assert_null(json_object_get(json_array_get(json_object_get(pref, "matchExpressions"), 0),
+                                    "values"));
+        assert_string_equal(json_string_value(json_array_get(json_object_get(req1, "values"), 0)),
+                            "8");
     }
     /* tolerations: operator defaults to Equal; tolerationSeconds an integer */
     tol = json_object_get(drv, "tolerations");
@@ -234,7 +237,8 @@ static void test_full_profile(void **state)
     assert_string_equal(str_at(json_array_get(tol, 0), "operator", NULL, NULL), "Equal");
     assert_string_equal(str_at(json_array_get(tol, 0), "value", NULL, NULL), "spark");
     assert_null(json_object_get(json_array_get(tol, 1), "key"));
-    assert_int_equal(json_integer_value(json_object_get(json_array_get(tol, 1), "tolerationSeconds")), 30);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_array_get(tol, 1), "tolerationSeconds")), 30);
 
     /* merge: mappings key by key, role wins; lists replaced whole */
     assert_string_equal(str_at(exe, "resources", "limits", "memory"), "8Gi");
@@ -247,7 +251,8 @@ static void test_full_profile(void **state)
     assert_int_equal(json_array_size(json_object_get(exe, "javaOptions")), 1);
     assert_string_equal(json_string_value(json_array_get(json_object_get(exe, "javaOptions"), 0)),
                         "-XX:+ExitOnOutOfMemoryError");
-    assert_string_equal(json_string_value(json_array_get(json_object_get(tm, "javaOptions"), 0)), "-XX:+UseG1GC");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(tm, "javaOptions"), 0)),
+                        "-XX:+UseG1GC");
     /* javaOptions from `all` do not reach the driver (its JVM options go through sparkConf) */
     assert_null(json_object_get(drv, "javaOptions"));
     assert_null(json_object_get(exe, "sparkConf"));
@@ -374,7 +379,7 @@ static void test_refcount(void **state)
     pt_policy_set_unref(set);
     assert_int_equal(atomic_load(&set->refs), 1);
     assert_string_equal(set->profiles[0].name, "batch-etl"); /* still alive */
-    pt_policy_set_unref(set);                                 /* freed: valgrind / ASan check */
+    pt_policy_set_unref(set);                                /* freed: valgrind / ASan check */
     assert_null(pt_policy_set_ref(NULL));
     pt_policy_set_unref(NULL);
     pt_diags_cleanup(&d);
@@ -400,41 +405,39 @@ static void digest_of(const char *text, char out[32])
 
 static void test_digest(void **state)
 {
-    static const char *const base =
-        HEAD "metadata: {name: a}\n"
-             "spec:\n"
-             "  priority: 5\n"
-             "  match: {workloads: [spark], labels: {team: x}}\n"
-             "  roles:\n"
-             "    all:\n"
-             "      resources: {requests: {cpu: 1, memory: 1Gi}}\n"
-             "    spark-executor:\n"
-             "      env: {K: v}\n"
-             "---\n" HEAD "metadata: {name: b}\nspec: {}\n";
+    static const char *const base = HEAD "metadata: {name: a}\n"
+                                         "spec:\n"
+                                         "  priority: 5\n"
+                                         "  match: {workloads: [spark], labels: {team: x}}\n"
+                                         "  roles:\n"
+                                         "    all:\n"
+                                         "      resources: {requests: {cpu: 1, memory: 1Gi}}\n"
+                                         "    spark-executor:\n"
+                                         "      env: {K: v}\n"
+                                         "---\n" HEAD "metadata: {name: b}\nspec: {}\n";
     /* the same meaning: block style, other key order, comments, quotes, other
      * quantity spellings, documents swapped, `mode: fill` spelled out */
-    static const char *const same =
-        "# reformatted\n" HEAD "metadata:\n  name: b\nspec: {}\n---\n"
-        "kind: Profile\n"
-        "apiVersion: \"podtune.io/v1\"\n"
-        "spec:\n"
-        "  roles:\n"
-        "    spark-executor:\n"
-        "      env:\n"
-        "        K: 'v'\n"
-        "      mode: fill\n"
-        "    all:\n"
-        "      resources:\n"
-        "        requests:\n"
-        "          memory: 1024Mi\n"
-        "          cpu: \"1000m\"\n"
-        "  match:\n"
-        "    labels:\n"
-        "      team: x\n"
-        "    workloads: [spark-executor, spark-driver]\n"
-        "  description: descriptions are not part of the digest\n"
-        "  priority: 5\n"
-        "metadata: {name: a}\n";
+    static const char *const same = "# reformatted\n" HEAD "metadata:\n  name: b\nspec: {}\n---\n"
+                                    "kind: Profile\n"
+                                    "apiVersion: \"podtune.io/v1\"\n"
+                                    "spec:\n"
+                                    "  roles:\n"
+                                    "    spark-executor:\n"
+                                    "      env:\n"
+                                    "        K: 'v'\n"
+                                    "      mode: fill\n"
+                                    "    all:\n"
+                                    "      resources:\n"
+                                    "        requests:\n"
+                                    "          memory: 1024Mi\n"
+                                    "          cpu: \"1000m\"\n"
+                                    "  match:\n"
+                                    "    labels:\n"
+                                    "      team: x\n"
+                                    "    workloads: [spark-executor, spark-driver]\n"
+                                    "  description: descriptions are not part of the digest\n"
+                                    "  priority: 5\n"
+                                    "metadata: {name: a}\n";
     static const char *const edits[] = {
         "priority: 5\n|priority: 6\n",
         "cpu: 1,|cpu: 2,",
@@ -474,20 +477,28 @@ static void test_digest(void **state)
 
 static void test_tie_warnings(void **state)
 {
-    static const char *const prof = HEAD "metadata: {name: %s}\nspec:\n  priority: %d\n%s  match: %s\n"
-                                         "  roles:\n    %s: {}\n";
+    static const char *const prof =
+        HEAD "metadata: {name: %s}\nspec:\n  priority: %d\n%s  match: %s\n"
+             "  roles:\n    %s: {}\n";
     struct {
         int prio_b;
         const char *ns_a, *ns_b, *match_a, *match_b, *role_a, *role_b;
         int warned;
     } rows[] = {
-        {10, "", "", "{workloads: [spark]}", "{workloads: [spark-executor]}", "spark-executor", "spark-executor", 1},
-        {11, "", "", "{workloads: [spark]}", "{workloads: [spark]}", "spark-executor", "spark-executor", 0},
-        {10, "", "", "{labels: {team: a}}", "{labels: {team: b}}", "spark-executor", "spark-executor", 0},
-        {10, "", "", "{labels: {team: a}}", "{labels: {env: prod}}", "spark-executor", "spark-executor", 1},
-        {10, "  namespaces: [\"etl-*\"]\n", "  namespaces: [\"ml-*\"]\n", "{}", "{}", "all", "all", 0},
-        {10, "  namespaces: [\"etl-*\"]\n", "  namespaces: [\"*-prod\"]\n", "{}", "{}", "all", "all", 1},
-        {10, "  namespaces: [\"team-[a-c]\"]\n", "  namespaces: [\"team-[d-f]*\"]\n", "{}", "{}", "all", "all", 0},
+        {10, "", "", "{workloads: [spark]}", "{workloads: [spark-executor]}", "spark-executor",
+         "spark-executor", 1},
+        {11, "", "", "{workloads: [spark]}", "{workloads: [spark]}", "spark-executor",
+         "spark-executor", 0},
+        {10, "", "", "{labels: {team: a}}", "{labels: {team: b}}", "spark-executor",
+         "spark-executor", 0},
+        {10, "", "", "{labels: {team: a}}", "{labels: {env: prod}}", "spark-executor",
+         "spark-executor", 1},
+        {10, "  namespaces: [\"etl-*\"]\n", "  namespaces: [\"ml-*\"]\n", "{}", "{}", "all", "all",
+         0},
+        {10, "  namespaces: [\"etl-*\"]\n", "  namespaces: [\"*-prod\"]\n", "{}", "{}", "all",
+         "all", 1},
+        {10, "  namespaces: [\"team-[a-c]\"]\n", "  namespaces: [\"team-[d-f]*\"]\n", "{}", "{}",
+         "all", "all", 0},
         {10, "", "", "{workloads: [spark]}", "{workloads: [flink]}", "all", "all", 0},
         {10, "", "", "{}", "{}", "spark-driver", "spark-executor", 0},
     };
@@ -500,7 +511,8 @@ static void test_tie_warnings(void **state)
         struct pt_policy_set *set;
 
         snprintf(a, sizeof(a), prof, "aaa", 10, rows[i].ns_a, rows[i].match_a, rows[i].role_a);
-        snprintf(b, sizeof(b), prof, "bbb", rows[i].prio_b, rows[i].ns_b, rows[i].match_b, rows[i].role_b);
+        snprintf(b, sizeof(b), prof, "bbb", rows[i].prio_b, rows[i].ns_b, rows[i].match_b,
+                 rows[i].role_b);
         snprintf(text, sizeof(text), "%s---\n%s", b, a);
         set = load_text(text, &dir, &d);
         if (!set)
@@ -515,16 +527,19 @@ static void test_tie_warnings(void **state)
     {
         struct pt_diags d;
         char *dir;
-        struct pt_policy_set *set = load_text(
-            HEAD "metadata: {name: b}\nspec:\n  priority: 10\n  match: {}\n  roles: {spark-executor: {}}\n---\n" HEAD
-                 "metadata: {name: a}\nspec:\n  priority: 10\n  match: {workloads: [spark]}\n  roles: {all: {}}\n",
-            &dir, &d);
+        struct pt_policy_set *set =
+            load_text(HEAD "metadata: {name: b}\nspec:\n  priority: 10\n  match: {}\n  roles: "
+                           "{spark-executor: {}}\n---\n" HEAD
+                           "metadata: {name: a}\nspec:\n  priority: 10\n  match: {workloads: "
+                           "[spark]}\n  roles: {all: {}}\n",
+                      &dir, &d);
         const struct pt_diag *w;
         assert_non_null(set);
         w = first_of(&d, PT_SEV_WARNING);
         assert_non_null(w);
-        assert_string_equal(w->text, "profiles 'a' and 'b' can both match spark-executor pods with priority 10; "
-                                     "'a' wins by name");
+        assert_string_equal(
+            w->text, "profiles 'a' and 'b' can both match spark-executor pods with priority 10; "
+                     "'a' wins by name");
         assert_int_equal(w->line, 3); /* at b's name */
         pt_policy_set_unref(set);
         pt_diags_cleanup(&d);
@@ -544,8 +559,9 @@ static void test_tie_warnings_capped(void **state)
     (void)state;
     assert_non_null(text);
     for (int i = 0; i < 60; i++)
-        used += (size_t)snprintf(text + used, cap - used,
-                                 HEAD "metadata: {name: p%02d}\nspec: {match: {}, roles: {all: {}}}\n---\n", i);
+        used += (size_t)snprintf(
+            text + used, cap - used,
+            HEAD "metadata: {name: p%02d}\nspec: {match: {}, roles: {all: {}}}\n---\n", i);
     set = load_text(text, &dir, &d);
     assert_non_null(set);
     assert_int_equal(set->n, 60);
@@ -575,7 +591,8 @@ static void test_other_warnings(void **state)
     assert_non_null(set);
     assert_int_equal(d.errors, 0);
     assert_int_equal(d.warnings, 3);
-    assert_true(has_text(&d, PT_SEV_WARNING, "spec.roles.spark-driver.priorityClassName: no priorityValue"));
+    assert_true(has_text(&d, PT_SEV_WARNING,
+                         "spec.roles.spark-driver.priorityClassName: no priorityValue"));
     assert_true(has_text(&d, PT_SEV_WARNING, "'partitions' does not start with 'spark.'"));
     assert_true(has_text(&d, PT_SEV_WARNING, "spec.match.workloads excludes flink-jobmanager"));
     pt_policy_set_unref(set);
@@ -583,7 +600,9 @@ static void test_other_warnings(void **state)
     rm_tree(dir);
 
     /* a class in `all` without a value: one warning, not four */
-    set = load_text(HEAD "metadata: {name: w}\nspec:\n  roles:\n    all: {priorityClassName: batch}\n", &dir, &d);
+    set = load_text(HEAD
+                    "metadata: {name: w}\nspec:\n  roles:\n    all: {priorityClassName: batch}\n",
+                    &dir, &d);
     assert_non_null(set);
     assert_int_equal(d.warnings, 1);
     assert_true(has_text(&d, PT_SEV_WARNING, "spec.roles.all.priorityClassName: no priorityValue"));
@@ -598,16 +617,17 @@ static void test_collects_all_errors(void **state)
 {
     struct pt_diags d;
     char *dir;
-    struct pt_policy_set *set = load_text(HEAD "metadata: {name: e}\n"
-                                               "spec:\n"
-                                               "  priority: high\n"
-                                               "  bogus: 1\n"
-                                               "  roles:\n"
-                                               "    all:\n"
-                                               "      resources: {requests: {cpu: 4}, limits: {cpu: 2, memory: x}}\n"
-                                               "      env: {SPARK_EXECUTOR_MEMORY: 1g}\n"
-                                               "---\n" HEAD "metadata: {name: E}\nspec: {}\n",
-                                          &dir, &d);
+    struct pt_policy_set *set =
+        load_text(HEAD "metadata: {name: e}\n"
+                       "spec:\n"
+                       "  priority: high\n"
+                       "  bogus: 1\n"
+                       "  roles:\n"
+                       "    all:\n"
+                       "      resources: {requests: {cpu: 4}, limits: {cpu: 2, memory: x}}\n"
+                       "      env: {SPARK_EXECUTOR_MEMORY: 1g}\n"
+                       "---\n" HEAD "metadata: {name: E}\nspec: {}\n",
+                  &dir, &d);
     static const int lines[] = {5, 6, 9, 9, 10, 14};
 
     (void)state;
@@ -705,8 +725,8 @@ static void test_invalid_corpus(void **state)
         } else {
             snprintf(got, sizeof(got), "%d:%d: %s", e->line, e->column, e->text);
             if (strcmp(e->file, policy) != 0 || strcmp(got, expected) != 0) {
-                fprintf(stderr, "%s:\n  expected %s: %s\n  got      %s: %s\n", names[i], policy, expected, e->file,
-                        got);
+                fprintf(stderr, "%s:\n  expected %s: %s\n  got      %s: %s\n", names[i], policy,
+                        expected, e->file, got);
                 failed++;
             }
         }
@@ -757,7 +777,8 @@ static void test_valid_corpus(void **state)
                 failed++;
                 break;
             }
-            snprintf(got, sizeof(got), "%d:%d: %s", d.items[w].line, d.items[w].column, d.items[w].text);
+            snprintf(got, sizeof(got), "%d:%d: %s", d.items[w].line, d.items[w].column,
+                     d.items[w].text);
             if (strcmp(got, line) != 0) {
                 fprintf(stderr, "%s:\n  expected %s\n  got      %s\n", de->d_name, line, got);
                 failed++;
@@ -927,18 +948,42 @@ static void test_glob_match(void **state)
         const char *glob, *s;
         int m;
     } rows[] = {
-        {"etl", "etl", 1},          {"etl", "etl2", 0},          {"etl", "et", 0},
-        {"etl-*", "etl-", 1},       {"etl-*", "etl-prod", 1},    {"etl-*", "etl", 0},
-        {"*", "", 1},               {"*", "anything", 1},        {"*-prod", "ml-prod", 1},
-        {"*-prod", "ml-prod-2", 0}, {"a*b*c", "abc", 1},         {"a*b*c", "axxbyyc", 1},
-        {"a*b*c", "axxbyy", 0},     {"a*b*c", "abcbc", 1},       {"?", "a", 1},
-        {"?", "", 0},               {"?", "ab", 0},              {"team-?", "team-a", 1},
-        {"[abc]", "b", 1},          {"[abc]", "d", 0},           {"[a-c]x", "bx", 1},
-        {"[a-c]x", "dx", 0},        {"[!a-c]x", "dx", 1},        {"[!a-c]x", "ax", 0},
-        {"[-a]", "-", 1},           {"[a-]", "-", 1},            {"team-[0-9][0-9]", "team-42", 1},
-        {"team-[0-9][0-9]", "team-4x", 0}, {"*[0-9]", "ns7", 1}, {"*[0-9]", "ns", 0},
-        {"[abc", "[abc", 1},        {"[abc", "a", 0},            {"", "", 1},
-        {"", "a", 0},               {"**", "x", 1},              {"a**", "a", 1},
+        {"etl", "etl", 1},
+        {"etl", "etl2", 0},
+        {"etl", "et", 0},
+        {"etl-*", "etl-", 1},
+        {"etl-*", "etl-prod", 1},
+        {"etl-*", "etl", 0},
+        {"*", "", 1},
+        {"*", "anything", 1},
+        {"*-prod", "ml-prod", 1},
+        {"*-prod", "ml-prod-2", 0},
+        {"a*b*c", "abc", 1},
+        {"a*b*c", "axxbyyc", 1},
+        {"a*b*c", "axxbyy", 0},
+        {"a*b*c", "abcbc", 1},
+        {"?", "a", 1},
+        {"?", "", 0},
+        {"?", "ab", 0},
+        {"team-?", "team-a", 1},
+        {"[abc]", "b", 1},
+        {"[abc]", "d", 0},
+        {"[a-c]x", "bx", 1},
+        {"[a-c]x", "dx", 0},
+        {"[!a-c]x", "dx", 1},
+        {"[!a-c]x", "ax", 0},
+        {"[-a]", "-", 1},
+        {"[a-]", "-", 1},
+        {"team-[0-9][0-9]", "team-42", 1},
+        {"team-[0-9][0-9]", "team-4x", 0},
+        {"*[0-9]", "ns7", 1},
+        {"*[0-9]", "ns", 0},
+        {"[abc", "[abc", 1},
+        {"[abc", "a", 0},
+        {"", "", 1},
+        {"", "a", 0},
+        {"**", "x", 1},
+        {"a**", "a", 1},
     };
 
     (void)state;
@@ -955,21 +1000,30 @@ static void test_glob_check_and_overlap(void **state)
         const char *glob;
         const char *why; /* NULL: valid */
     } checks[] = {
-        {"etl-*", NULL},          {"team-[a-c]?", NULL}, {"[!x]*", NULL},       {"[-a]", NULL},
-        {"", "must not be empty"}, {"etl-[", "unclosed '['"}, {"a]", "']' without '['"},
-        {"a!", "'!' is only allowed right after '['"}, {"[]", "empty character class '[]'"},
-        {"[!]", "empty character class '[]'"}, {"[z-a]", "range 'z-a' is reversed"},
-        {"Etl", "character 'E' is not allowed"}, {"a_b", "character '_' is not allowed"},
+        {"etl-*", NULL},
+        {"team-[a-c]?", NULL},
+        {"[!x]*", NULL},
+        {"[-a]", NULL},
+        {"", "must not be empty"},
+        {"etl-[", "unclosed '['"},
+        {"a]", "']' without '['"},
+        {"a!", "'!' is only allowed right after '['"},
+        {"[]", "empty character class '[]'"},
+        {"[!]", "empty character class '[]'"},
+        {"[z-a]", "range 'z-a' is reversed"},
+        {"Etl", "character 'E' is not allowed"},
+        {"a_b", "character '_' is not allowed"},
         {"[a*]", "character '*' is not allowed inside [...]"},
     };
     static const struct {
         const char *a, *b;
         int overlap;
     } pairs[] = {
-        {"etl-*", "etl-prod", 1}, {"etl-*", "ml-*", 0},  {"etl-*", "*-prod", 1}, {"a?c", "ab*", 1},
-        {"a?c", "abd", 0},        {"[a-c]x", "[c-e]x", 1}, {"[a-c]x", "[d-f]x", 0}, {"[!a]", "a", 0},
-        {"*", "x", 1},            {"x*y", "*z", 0},      {"*a*", "*b*", 1},      {"abc", "abc", 1},
-        {"abc", "abcd", 0},       {"ab*", "a", 0},       {"?", "", 0},
+        {"etl-*", "etl-prod", 1}, {"etl-*", "ml-*", 0}, {"etl-*", "*-prod", 1},
+        {"a?c", "ab*", 1},        {"a?c", "abd", 0},    {"[a-c]x", "[c-e]x", 1},
+        {"[a-c]x", "[d-f]x", 0},  {"[!a]", "a", 0},     {"*", "x", 1},
+        {"x*y", "*z", 0},         {"*a*", "*b*", 1},    {"abc", "abc", 1},
+        {"abc", "abcd", 0},       {"ab*", "a", 0},      {"?", "", 0},
     };
 
     (void)state;
@@ -980,7 +1034,8 @@ static void test_glob_check_and_overlap(void **state)
             if (rc != 0)
                 fail_msg("glob \"%s\" rejected: %s", checks[i].glob, why);
         } else if (rc == 0 || !strstr(why, checks[i].why)) {
-            fail_msg("glob \"%s\": expected '%s', got rc %d '%s'", checks[i].glob, checks[i].why, rc, why);
+            fail_msg("glob \"%s\": expected '%s', got rc %d '%s'", checks[i].glob, checks[i].why,
+                     rc, why);
         }
     }
     for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
@@ -994,8 +1049,9 @@ static void test_admits_namespace(void **state)
 {
     struct pt_diags d;
     char *dir;
-    struct pt_policy_set *set =
-        load_text(HEAD "metadata: {name: n}\nspec:\n  namespaces: [\"etl-*\", analytics, \"team-[ab]\"]\n", &dir, &d);
+    struct pt_policy_set *set = load_text(
+        HEAD "metadata: {name: n}\nspec:\n  namespaces: [\"etl-*\", analytics, \"team-[ab]\"]\n",
+        &dir, &d);
     const struct pt_profile *p;
 
     (void)state;
