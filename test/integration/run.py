@@ -1048,6 +1048,11 @@ def main():
     ARGS = ap.parse_args()
     ARGS.podtune = os.path.abspath(ARGS.podtune)
     TMP = tempfile.mkdtemp(prefix="podtune-it-")
+    # A private copy: a rebuild of the binary while the suite runs (make
+    # relinks in place) must not pull it from under the servers.
+    private = os.path.join(TMP, "podtune")
+    shutil.copy2(ARGS.podtune, private)
+    ARGS.podtune = private
     passed = failed = 0
     server = None
     try:
