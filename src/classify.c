@@ -14,7 +14,8 @@ static int main_container(const json_t *containers, const char *name)
     size_t i;
     json_t *c;
 
-    json_array_foreach(containers, i, c) {
+    json_array_foreach(containers, i, c)
+    {
         const char *n = json_string_value(json_object_get(c, "name"));
         if (n && strcmp(n, name) == 0)
             return (int)i;

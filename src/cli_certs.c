@@ -1,4 +1,5 @@
-/* cli_certs.c — `podtune certs`: makes a development CA and serving certificate, prints the caBundle. */
+/* cli_certs.c — `podtune certs`: makes a development CA and serving certificate, prints the
+ * caBundle. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,8 +163,12 @@ int pt_cli_certs(int argc, char **argv)
     }
 
     struct pt_certs_opts opts = {
-        .out_dir = out_dir, .dns = dns.items, .n_dns = dns.n,
-        .ips = ips.items,   .n_ips = ips.n,   .days = days,
+        .out_dir = out_dir,
+        .dns = dns.items,
+        .n_dns = dns.n,
+        .ips = ips.items,
+        .n_ips = ips.n,
+        .days = days,
     };
     if (pt_certs_generate(&opts, &bundle, &err) != 0) {
         fprintf(stderr, "podtune certs: error: %s\n", err.text);

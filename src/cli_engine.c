@@ -187,7 +187,8 @@ static int parse_format(const char *s, enum out_format *f)
     static const struct {
         const char *name;
         enum out_format f;
-    } names[] = {{"yaml", OUT_YAML}, {"json", OUT_JSON}, {"patch", OUT_PATCH}, {"review", OUT_REVIEW}};
+    } names[] = {
+        {"yaml", OUT_YAML}, {"json", OUT_JSON}, {"patch", OUT_PATCH}, {"review", OUT_REVIEW}};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strcmp(s, names[i].name) == 0) {
             *f = names[i].f;
@@ -198,12 +199,10 @@ static int parse_format(const char *s, enum out_format *f)
 
 int pt_cli_mutate(int argc, char **argv)
 {
-    static const struct option opts[] = {{"policies", required_argument, NULL, 'p'},
-                                         {"output", required_argument, NULL, 'o'},
-                                         {"diff", no_argument, NULL, 'd'},
-                                         {"color", no_argument, NULL, 'c'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {0}};
+    static const struct option opts[] = {
+        {"policies", required_argument, NULL, 'p'}, {"output", required_argument, NULL, 'o'},
+        {"diff", no_argument, NULL, 'd'},           {"color", no_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},           {0}};
     static const char usage[] =
         "usage: podtune mutate --policies DIR [-o yaml|json|patch|review] [--diff] FILE...|-\n";
     struct mutate_opts o = {.format = OUT_YAML};
@@ -242,8 +241,8 @@ int pt_cli_mutate(int argc, char **argv)
         if (json_array_size(o.json_items) == 1)
             emit_json(stdout, json_array_get(o.json_items, 0));
         else {
-            json_t *list = json_pack("{s:s, s:s, s:O}", "apiVersion", "v1", "kind", "List",
-                                     "items", o.json_items);
+            json_t *list = json_pack("{s:s, s:s, s:O}", "apiVersion", "v1", "kind", "List", "items",
+                                     o.json_items);
             emit_json(stdout, list);
             json_decref(list);
         }
@@ -276,7 +275,8 @@ static void explain_pod(const struct pt_policy_set *set, const char *src, const 
         return;
     }
     printf("  container: %s (index %d)\n",
-           json_string_value(json_object_get(json_array_get(containers, (size_t)oc.cls.main_container), "name"))
+           json_string_value(
+               json_object_get(json_array_get(containers, (size_t)oc.cls.main_container), "name"))
                ?: "(unnamed)",
            oc.cls.main_container);
     printf("  profiles:\n");
@@ -287,8 +287,7 @@ static void explain_pod(const struct pt_policy_set *set, const char *src, const 
     switch (oc.sel.outcome) {
     case PT_SELECT_PROFILE:
         printf("  winner:    %s (by %s, priority %lld%s)\n", oc.sel.profile->name, oc.sel.by,
-               (long long)oc.sel.profile->priority,
-               oc.sel.profile->enforce ? ", enforced" : "");
+               (long long)oc.sel.profile->priority, oc.sel.profile->enforce ? ", enforced" : "");
         break;
     case PT_SELECT_NONE: printf("  winner:    none — no profile selects this pod\n"); break;
     case PT_SELECT_SKIPPED:

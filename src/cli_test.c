@@ -64,12 +64,15 @@ static int check_limits(const json_t *pod, char *why, size_t len)
     for (size_t l = 0; l < 2; l++) {
         const json_t *arr = json_object_get(spec, lists[l]), *c;
         size_t i;
-        json_array_foreach(arr, i, c) {
+        json_array_foreach(arr, i, c)
+        {
             const json_t *res = json_object_get(c, "resources");
-            const json_t *req = json_object_get(res, "requests"), *lim = json_object_get(res, "limits");
+            const json_t *req = json_object_get(res, "requests"),
+                         *lim = json_object_get(res, "limits");
             const char *name;
             json_t *lv;
-            json_object_foreach((json_t *)lim, name, lv) {
+            json_object_foreach((json_t *)lim, name, lv)
+            {
                 const json_t *rv = json_object_get(req, name);
                 struct pt_quantity ql, qr;
                 char ls[64], rs[64];
@@ -81,10 +84,10 @@ static int check_limits(const json_t *pod, char *why, size_t len)
                     snprintf(ls, sizeof(ls), "%.0f", json_number_value(lv));
                 if (json_is_number(rv))
                     snprintf(rs, sizeof(rs), "%.0f", json_number_value(rv));
-                if (pt_quantity_parse(ls, &ql, NULL) == 0 && pt_quantity_parse(rs, &qr, NULL) == 0 &&
-                    pt_quantity_cmp(&ql, &qr) < 0) {
-                    snprintf(why, len, "%s[%zu] limit %s %s is below request %s", lists[l], i,
-                             name, ls, rs);
+                if (pt_quantity_parse(ls, &ql, NULL) == 0 &&
+                    pt_quantity_parse(rs, &qr, NULL) == 0 && pt_quantity_cmp(&ql, &qr) < 0) {
+                    snprintf(why, len, "%s[%zu] limit %s %s is below request %s", lists[l], i, name,
+                             ls, rs);
                     return -1;
                 }
             }
@@ -123,10 +126,12 @@ static int check_case_yaml(const json_t *cy, const struct pt_outcome *oc, char *
                      oc->n_warnings ? ", first: " : "", oc->n_warnings ? oc->warnings[0] : "");
             return -1;
         }
-        json_array_foreach(v, i, w) {
+        json_array_foreach(v, i, w)
+        {
             size_t k;
             for (k = 0; k < oc->n_warnings; k++)
-                if (!used[k] && json_string_value(w) && strstr(oc->warnings[k], json_string_value(w)))
+                if (!used[k] && json_string_value(w) &&
+                    strstr(oc->warnings[k], json_string_value(w)))
                     break;
             if (k == oc->n_warnings) {
                 snprintf(why, len, "warnings: none contains \"%s\"", json_string_value(w));
@@ -219,7 +224,8 @@ static void run_case(struct test_run *t, const char *dir)
         /* --update (re)writes the expected file the case uses (expected.yaml by default) */
         char pp[PATH_MAX];
         snprintf(pp, sizeof(pp), "%s/expected-patch.json", dir);
-        if (file_exists(pp) ? write_json_file(pp, oc.patch) != 0 : write_yaml_file(path, tuned) != 0) {
+        if (file_exists(pp) ? write_json_file(pp, oc.patch) != 0
+                            : write_yaml_file(path, tuned) != 0) {
             snprintf(why, sizeof(why), "cannot write the expected file");
             goto report;
         }

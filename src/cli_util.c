@@ -58,7 +58,8 @@ int pt_cli_for_each_document(int argc, char **argv, int first, int stop_on_error
         if (!docs) {
             rc = PT_EXIT_USAGE;
         } else {
-            json_array_foreach(docs, k, doc) {
+            json_array_foreach(docs, k, doc)
+            {
                 if (fn(src, doc, k, ctx) != 0) {
                     rc = PT_EXIT_USAGE;
                     if (stop_on_error)

@@ -55,7 +55,8 @@ static int add_warning(struct pt_outcome *out, const char *fmt, ...)
 
 static const char *pod_namespace(const json_t *pod)
 {
-    const char *ns = json_string_value(json_object_get(json_object_get(pod, "metadata"), "namespace"));
+    const char *ns =
+        json_string_value(json_object_get(json_object_get(pod, "metadata"), "namespace"));
     return ns && ns[0] ? ns : "default";
 }
 
@@ -82,7 +83,8 @@ static int engine_plan(const struct pt_policy_set *set, const json_t *pod, struc
     if (rc != 0) {
         out->status = PT_STATUS_ERROR;
         snprintf(out->error, sizeof(out->error), "%.200s", err.text);
-        return add_warning(out, "podtune: cannot tune this pod (%.200s); admitted unchanged", err.text);
+        return add_warning(out, "podtune: cannot tune this pod (%.200s); admitted unchanged",
+                           err.text);
     }
     json_decref(out->patch);
     out->patch = pt_patch_diff(pod, out->plan.pod);
@@ -127,19 +129,13 @@ int pt_engine_run(const struct pt_policy_set *set, const json_t *pod, const char
     if ((rc = pt_select(set, pod, ns, out->cls.role, &out->sel)) != 0)
         goto done;
     switch (out->sel.outcome) {
-    case PT_SELECT_NONE:
-        out->status = PT_STATUS_NO_PROFILE;
-        break;
-    case PT_SELECT_SKIPPED:
-        out->status = PT_STATUS_SKIPPED;
-        break;
+    case PT_SELECT_NONE: out->status = PT_STATUS_NO_PROFILE; break;
+    case PT_SELECT_SKIPPED: out->status = PT_STATUS_SKIPPED; break;
     case PT_SELECT_UNKNOWN_PROFILE:
         out->status = PT_STATUS_UNKNOWN_PROFILE;
         rc = add_warning(out, "%s", out->sel.warning);
         break;
-    case PT_SELECT_PROFILE:
-        rc = engine_plan(set, pod, out);
-        break;
+    case PT_SELECT_PROFILE: rc = engine_plan(set, pod, out); break;
     }
 done:
     if (rc != 0)

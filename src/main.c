@@ -27,8 +27,8 @@ int main(int argc, char **argv)
         const char *name;
         int (*run)(int, char **);
     } commands[] = {
-        {"serve", pt_cli_serve},     {"mutate", pt_cli_mutate}, {"explain", pt_cli_explain},
-        {"validate", pt_cli_validate}, {"test", pt_cli_test},   {"certs", pt_cli_certs},
+        {"serve", pt_cli_serve},       {"mutate", pt_cli_mutate}, {"explain", pt_cli_explain},
+        {"validate", pt_cli_validate}, {"test", pt_cli_test},     {"certs", pt_cli_certs},
     };
 
     if (argc < 2) {
@@ -39,7 +39,8 @@ int main(int argc, char **argv)
         printf("podtune %s\n", PODTUNE_VERSION);
         return 0;
     }
-    if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "-h") == 0) {
         usage(stdout);
         return 0;
     }

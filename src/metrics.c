@@ -1,4 +1,5 @@
-/* metrics.c — lock-free counters, a histogram and labelled series, rendered as Prometheus text 0.0.4. */
+/* metrics.c — lock-free counters, a histogram and labelled series, rendered as Prometheus text
+ * 0.0.4. */
 #include "podtune/metrics.h"
 
 #include <dirent.h>
@@ -28,11 +29,11 @@
  * in one series with every label "_other". Values longer than LABEL_MAX - 1
  * bytes are counted as "_other" too. */
 
-#define LABELS_MAX 3
-#define LABEL_MAX 96
+#define LABELS_MAX  3
+#define LABEL_MAX   96
 #define TABLE_SLOTS 512 /* power of two */
-#define SOFT_LIMIT 384
-#define OTHER "_other"
+#define SOFT_LIMIT  384
+#define OTHER       "_other"
 
 enum { SLOT_EMPTY, SLOT_BUSY, SLOT_READY };
 
@@ -60,10 +61,9 @@ static const double duration_bounds[] = {0.00005, 0.0001, 0.00025, 0.0005, 0.001
                                          0.01,    0.025,  0.05,    0.1,    0.25,  0.5,    1};
 #define N_BOUNDS (sizeof(duration_bounds) / sizeof(duration_bounds[0]))
 /* The same bounds as written in `le` (printf's %g would give "5e-05"). */
-static const char *const duration_le[N_BOUNDS] = {"0.00005", "0.0001", "0.00025", "0.0005",
-                                                  "0.001",   "0.0025", "0.005",   "0.01",
-                                                  "0.025",   "0.05",   "0.1",     "0.25",
-                                                  "0.5",     "1"};
+static const char *const duration_le[N_BOUNDS] = {"0.00005", "0.0001", "0.00025", "0.0005", "0.001",
+                                                  "0.0025",  "0.005",  "0.01",    "0.025",  "0.05",
+                                                  "0.1",     "0.25",   "0.5",     "1"};
 
 /* ---- all metrics -------------------------------------------------------------------- */
 
@@ -78,7 +78,7 @@ static struct {
     atomic_uint_fast64_t policy_profiles;
     atomic_int_fast64_t policy_last_success_ms;
     atomic_uint_fast64_t tls_reloads[2];
-    atomic_int_fast64_t tls_not_after; /* 0: no certificate loaded yet */
+    atomic_int_fast64_t tls_not_after;                /* 0: no certificate loaded yet */
     atomic_uint_fast64_t http_errors[HTTP_CODES + 1]; /* last: codes out of range */
     char version[64];
     int64_t start_ms; /* fallback when /proc has no start time */
@@ -145,9 +145,8 @@ static struct series *table_find(struct series_table *t, const char *const *vals
                 return NULL;
             }
             unsigned expect = SLOT_EMPTY;
-            if (atomic_compare_exchange_strong_explicit(&s->state, &expect, SLOT_BUSY,
-                                                        memory_order_acquire,
-                                                        memory_order_acquire)) {
+            if (atomic_compare_exchange_strong_explicit(
+                    &s->state, &expect, SLOT_BUSY, memory_order_acquire, memory_order_acquire)) {
                 for (int i = 0; i < t->n_labels; i++)
                     snprintf(s->val[i], LABEL_MAX, "%s", vals[i]);
                 s->hash = h;
@@ -213,8 +212,7 @@ void pt_metrics_init(const char *version)
     m.start_ms = now_ms();
 }
 
-void pt_metrics_admission(const char *role, const char *profile, const char *result,
-                          double seconds)
+void pt_metrics_admission(const char *role, const char *profile, const char *result, double seconds)
 {
     const char *vals[3] = {role, profile, result};
     table_add(&m.admissions, vals, 1);
@@ -487,13 +485,11 @@ char *pt_metrics_render(size_t *len)
     render_histogram(&o);
     render_table(&o, &m.patch_ops);
 
-    out_family(&o, "podtune_policy_profiles", "gauge",
-               "Profiles in the policy set being served.");
+    out_family(&o, "podtune_policy_profiles", "gauge", "Profiles in the policy set being served.");
     out_printf(&o, "podtune_policy_profiles %" PRIuFAST64 "\n",
                atomic_load_explicit(&m.policy_profiles, memory_order_relaxed));
 
-    out_family(&o, "podtune_policy_reloads_total", "counter",
-               "Policy reload attempts, by result.");
+    out_family(&o, "podtune_policy_reloads_total", "counter", "Policy reload attempts, by result.");
     out_printf(&o, "podtune_policy_reloads_total{result=\"error\"} %" PRIuFAST64 "\n",
                atomic_load_explicit(&m.policy_reloads[0], memory_order_relaxed));
     out_printf(&o, "podtune_policy_reloads_total{result=\"success\"} %" PRIuFAST64 "\n",
@@ -509,8 +505,7 @@ char *pt_metrics_render(size_t *len)
     out_family(&o, "podtune_tls_certificate_expiry_timestamp_seconds", "gauge",
                "Unix time when the serving certificate expires (notAfter).");
     if (not_after)
-        out_printf(&o, "podtune_tls_certificate_expiry_timestamp_seconds %" PRId64 "\n",
-                   not_after);
+        out_printf(&o, "podtune_tls_certificate_expiry_timestamp_seconds %" PRId64 "\n", not_after);
 
     out_family(&o, "podtune_tls_reloads_total", "counter",
                "Certificate reload attempts, by result.");

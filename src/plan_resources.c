@@ -56,18 +56,18 @@
 #define MIB ((int64_t)1024 * 1024)
 /* Spark refuses a heap under 1.5 × its 300 MiB reserved memory (450 MiB), and
  * Runtime.maxMemory() reports a little less than -Xmx: 512 MiB leaves margin. */
-#define HEAP_MIN (512 * MIB)
+#define HEAP_MIN  (512 * MIB)
 #define FIELD_MAX 384
-#define NOTE_MAX 112
+#define NOTE_MAX  112
 
 /* One side (request or limit) of one resource. */
 struct slot {
-    int had, has;               /* present in the pod before / now */
-    struct pt_quantity orig, q; /* value before / now */
+    int had, has;                 /* present in the pod before / now */
+    struct pt_quantity orig, q;   /* value before / now */
     char text[PT_QUANTITY_BUFSZ]; /* the pod's value as written, for notes */
-    int touched;                /* moved by a step of this stage */
-    enum pt_reason why;         /* reason of the last step that moved it */
-    char note[NOTE_MAX];        /* and its note ("" for none) */
+    int touched;                  /* moved by a step of this stage */
+    enum pt_reason why;           /* reason of the last step that moved it */
+    char note[NOTE_MAX];          /* and its note ("" for none) */
 };
 
 struct res {
@@ -87,9 +87,9 @@ struct stage {
     /* JVM safety */
     int has_floor;
     struct pt_quantity floor;
-    int resizable;           /* executor whose heap follows its memory */
+    int resizable; /* executor whose heap follows its memory */
     int64_t heap, overhead, heap_min;
-    json_t *heap_entry;      /* the env entry holding SPARK_EXECUTOR_MEMORY */
+    json_t *heap_entry; /* the env entry holding SPARK_EXECUTOR_MEMORY */
     char heap_text[64];
 };
 
@@ -160,7 +160,9 @@ static void value_text(const json_t *v, char *buf, size_t len)
         snprintf(buf, len, "null");
     else
         snprintf(buf, len, "(%s)",
-                 json_is_object(v) ? "object" : json_is_array(v) ? "array" : "bool");
+                 json_is_object(v)  ? "object"
+                 : json_is_array(v) ? "array"
+                                    : "bool");
 }
 
 /* A pod quantity: a string as Kubernetes parses it, or a JSON number read the
@@ -221,7 +223,8 @@ static int load_side(struct stage *st, json_t *obj, int limit)
     json_t *v;
     char field[FIELD_MAX];
 
-    json_object_foreach(obj, name, v) {
+    json_object_foreach(obj, name, v)
+    {
         struct res *r = res_get(st, name);
         struct slot *s;
         if (!r)
@@ -272,7 +275,8 @@ static json_t *env_entry(json_t *container, const char *name)
 
     if (!json_is_array(env))
         return NULL;
-    json_array_foreach(env, i, e) {
+    json_array_foreach(env, i, e)
+    {
         if (!json_is_object(e) || !json_is_string(json_object_get(e, "name")) ||
             strcmp(json_string_value(json_object_get(e, "name")), name) != 0)
             continue;
@@ -367,7 +371,8 @@ static int apply_values(struct stage *st, const json_t *values, int limit)
     json_t *v;
     char field[FIELD_MAX], want[PT_QUANTITY_BUFSZ], what[PT_QUANTITY_BUFSZ + 16];
 
-    json_object_foreach((json_t *)values, name, v) {
+    json_object_foreach((json_t *)values, name, v)
+    {
         struct pt_quantity x;
         struct res *r;
         struct slot *s;
@@ -411,7 +416,8 @@ static int apply_bounds(struct stage *st, const json_t *bounds, int raise)
     char field[FIELD_MAX], b[PT_QUANTITY_BUFSZ], what[PT_QUANTITY_BUFSZ + 8];
     char note[NOTE_MAX];
 
-    json_object_foreach((json_t *)bounds, name, v) {
+    json_object_foreach((json_t *)bounds, name, v)
+    {
         struct pt_quantity x;
         struct res *r;
         int rc;
@@ -466,7 +472,8 @@ static int apply_ratio(struct stage *st, const json_t *ratios)
     struct pt_quantity one;
 
     pt_quantity_from_int(1, PT_QUANTITY_DECIMAL_SI, &one);
-    json_object_foreach((json_t *)ratios, name, v) {
+    json_object_foreach((json_t *)ratios, name, v)
+    {
         struct pt_quantity ratio, need;
         struct res *r;
         int rc;
@@ -573,8 +580,8 @@ static int write_slot(struct stage *st, struct res *r, int limit)
     if (!side || json_object_set_new(side, r->name, json_string(to)) != 0)
         return PT_ENOMEM;
     field_name(field, sizeof(field), limit, r->name);
-    return pt_plan_note(st->p, s->why, field, s->had ? s->text : NULL, to,
-                        s->note[0] ? "%s" : NULL, s->note);
+    return pt_plan_note(st->p, s->why, field, s->had ? s->text : NULL, to, s->note[0] ? "%s" : NULL,
+                        s->note);
 }
 
 /* Rule 5, second half: the executor heap follows its memory (request, else limit). */

@@ -1,4 +1,5 @@
-/* plan_runtime.c — the planner's runtime stage: the main container's env, JVM options and Spark / Flink configuration. */
+/* plan_runtime.c — the planner's runtime stage: the main container's env, JVM options and Spark /
+ * Flink configuration. */
 #include "podtune/plan.h"
 
 #include <stdio.h>
@@ -104,7 +105,8 @@ static long env_find(const json_t *env, const char *name)
     size_t i;
     json_t *e;
 
-    json_array_foreach(env, i, e) {
+    json_array_foreach(env, i, e)
+    {
         const char *n = json_string_value(json_object_get(e, "name"));
         if (n && strcmp(n, name) == 0)
             found = (long)i;
@@ -129,8 +131,8 @@ static int env_reserved(enum pt_role role, const char *key)
 }
 
 /* Fill/override of one env entry (see the top). */
-static int env_set(const struct pt_plan_input *in, struct pt_plan *p, json_t *env,
-                   const char *key, const char *value, const char *field)
+static int env_set(const struct pt_plan_input *in, struct pt_plan *p, json_t *env, const char *key,
+                   const char *value, const char *field)
 {
     long at = env_find(env, key);
     json_t *e, *repl;
@@ -174,7 +176,8 @@ static int plan_env(const struct pt_plan_input *in, struct pt_plan *p, json_t *c
         return PT_OK;
     if (!(env = pt_plan_array_at(c, "env")))
         return skip(p, "env", "the main container's env is not a list; left alone");
-    json_object_foreach((json_t *)want, key, val) {
+    json_object_foreach((json_t *)want, key, val)
+    {
         snprintf(field, sizeof(field), "env.%s", key);
         if (!json_is_string(val))
             continue; /* the loader only lets strings through */
@@ -201,8 +204,8 @@ static int heap_option(const char *opt, int flink)
 {
     if (has_prefix(opt, "-Xmx") || has_prefix(opt, "-Xms"))
         return 1;
-    return flink && (has_prefix(opt, "-XX:MaxDirectMemorySize") ||
-                     has_prefix(opt, "-XX:MaxMetaspaceSize"));
+    return flink &&
+           (has_prefix(opt, "-XX:MaxDirectMemorySize") || has_prefix(opt, "-XX:MaxMetaspaceSize"));
 }
 
 /* n if name is SPARK_JAVA_OPT_<n>, else -1. */
@@ -231,12 +234,14 @@ static int plan_spark_java(struct pt_plan *p, json_t *env, const json_t *opts)
     char name[48];
     int rc;
 
-    json_array_foreach(env, i, e) {
+    json_array_foreach(env, i, e)
+    {
         long n = spark_opt_index(json_string_value(json_object_get(e, "name")));
         if (n >= next)
             next = n + 1;
     }
-    json_array_foreach(opts, i, o) {
+    json_array_foreach(opts, i, o)
+    {
         const char *opt = json_string_value(o);
         int present = 0;
         if (!opt || !*opt)
@@ -253,7 +258,8 @@ static int plan_spark_java(struct pt_plan *p, json_t *env, const json_t *opts)
                 return rc;
             continue;
         }
-        json_array_foreach(env, j, e) {
+        json_array_foreach(env, j, e)
+        {
             const char *v = json_string_value(json_object_get(e, "value"));
             if (spark_opt_index(json_string_value(json_object_get(e, "name"))) >= 0 && v &&
                 strcmp(v, opt) == 0) {
@@ -297,9 +303,10 @@ static int plan_flink_java(struct pt_plan *p, json_t *env, const json_t *opts)
     const char *var = at_flink >= 0 ? "FLINK_ENV_JAVA_OPTS" : "JVM_ARGS";
     long at = at_flink >= 0 ? at_flink : at_jvm;
     json_t *e = at >= 0 ? json_array_get(env, (size_t)at) : NULL;
-    const char *other = at_flink >= 0 && at_jvm >= 0
-                            ? json_string_value(json_object_get(json_array_get(env, (size_t)at_jvm), "value"))
-                            : NULL;
+    const char *other =
+        at_flink >= 0 && at_jvm >= 0
+            ? json_string_value(json_object_get(json_array_get(env, (size_t)at_jvm), "value"))
+            : NULL;
     json_t *o;
     const char *have;
     char *value = NULL;
@@ -312,7 +319,8 @@ static int plan_flink_java(struct pt_plan *p, json_t *env, const json_t *opts)
     have = json_string_value(json_object_get(e, "value"));
     if (!(value = strdup(have ? have : "")))
         return PT_ENOMEM;
-    json_array_foreach(opts, i, o) {
+    json_array_foreach(opts, i, o)
+    {
         const char *opt = json_string_value(o);
         char *grown;
         if (!opt || !*opt)
@@ -380,13 +388,37 @@ static int plan_java(const struct pt_plan_input *in, struct pt_plan *p, json_t *
 /* ---- sparkConf ------------------------------------------------------------ */
 
 /* spark-submit options that take a value (SparkSubmitOptionParser.opts). */
-static const char *const spark_value_opts[] = {
-    "--archives", "--class", "--conf", "-c", "--deploy-mode", "--driver-class-path",
-    "--driver-cores", "--driver-java-options", "--driver-library-path", "--driver-memory",
-    "--executor-cores", "--executor-memory", "--files", "--jars", "--keytab", "--kill",
-    "--master", "--name", "--num-executors", "--packages", "--exclude-packages", "--principal",
-    "--properties-file", "--proxy-user", "--py-files", "--queue", "--repositories", "--status",
-    "--total-executor-cores", "--remote", NULL};
+static const char *const spark_value_opts[] = {"--archives",
+                                               "--class",
+                                               "--conf",
+                                               "-c",
+                                               "--deploy-mode",
+                                               "--driver-class-path",
+                                               "--driver-cores",
+                                               "--driver-java-options",
+                                               "--driver-library-path",
+                                               "--driver-memory",
+                                               "--executor-cores",
+                                               "--executor-memory",
+                                               "--files",
+                                               "--jars",
+                                               "--keytab",
+                                               "--kill",
+                                               "--master",
+                                               "--name",
+                                               "--num-executors",
+                                               "--packages",
+                                               "--exclude-packages",
+                                               "--principal",
+                                               "--properties-file",
+                                               "--proxy-user",
+                                               "--py-files",
+                                               "--queue",
+                                               "--repositories",
+                                               "--status",
+                                               "--total-executor-cores",
+                                               "--remote",
+                                               NULL};
 
 static int in_list(const char *const *list, const char *s, size_t len)
 {
@@ -468,7 +500,8 @@ static int plan_spark_conf(const struct pt_plan_input *in, struct pt_plan *p, js
     first = json_string_value(json_array_get(args, 0));
     if (!json_is_array(args) || !first || strcmp(first, "driver") != 0)
         return skip(p, "sparkConf", "driver args do not start with \"driver\" (custom entrypoint)");
-    json_object_foreach((json_t *)conf, key, val) {
+    json_object_foreach((json_t *)conf, key, val)
+    {
         const char *v = json_string_value(val), *have;
         char *pair;
         snprintf(field, sizeof(field), "sparkConf.%s", key);
@@ -760,7 +793,8 @@ static int plan_flink_conf(const struct pt_plan_input *in, struct pt_plan *p, js
         rc = skip(p, "flinkConf", "start command is not Flink's kubernetes-*.sh; not applied");
         goto done;
     }
-    json_object_foreach((json_t *)conf, key, val) {
+    json_object_foreach((json_t *)conf, key, val)
+    {
         const char *v = json_string_value(val), *have;
         snprintf(field, sizeof(field), "flinkConf.%s", key);
         if (!v)

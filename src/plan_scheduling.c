@@ -1,4 +1,5 @@
-/* plan_scheduling.c — the planner's scheduling and metadata stages: where a pod may run and how it is labelled. */
+/* plan_scheduling.c — the planner's scheduling and metadata stages: where a pod may run and how it
+ * is labelled. */
 #include "podtune/plan.h"
 
 #include <stdio.h>
@@ -88,9 +89,11 @@ static int subset(const json_t *a, const json_t *b)
     size_t i, j;
     json_t *x, *y;
 
-    json_array_foreach(a, i, x) {
+    json_array_foreach(a, i, x)
+    {
         int found = 0;
-        json_array_foreach(b, j, y) {
+        json_array_foreach(b, j, y)
+        {
             if (json_equal(x, y)) {
                 found = 1;
                 break;
@@ -133,7 +136,8 @@ static int has_requirement(const json_t *list, const json_t *req)
     size_t i;
     json_t *x;
 
-    json_array_foreach(list, i, x) {
+    json_array_foreach(list, i, x)
+    {
         if (requirement_equal(x, req))
             return 1;
     }
@@ -146,11 +150,13 @@ static int requirements_equal(const json_t *a, const json_t *b)
     size_t i;
     json_t *x;
 
-    json_array_foreach(a, i, x) {
+    json_array_foreach(a, i, x)
+    {
         if (!has_requirement(b, x))
             return 0;
     }
-    json_array_foreach(b, i, x) {
+    json_array_foreach(b, i, x)
+    {
         if (!has_requirement(a, x))
             return 0;
     }
@@ -169,7 +175,8 @@ static void describe_requirement(const json_t *req, char *buf, size_t len)
     json_t *v;
 
     n = (size_t)snprintf(buf, len, "%s %s", str_or(req, "key", "?"), str_or(req, "operator", "?"));
-    json_array_foreach(json_object_get(req, "values"), i, v) {
+    json_array_foreach(json_object_get(req, "values"), i, v)
+    {
         if (n >= len)
             return;
         n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? "," : " ",
@@ -206,7 +213,8 @@ static int plan_required(const json_t *reqs, json_t *spec, struct pt_plan *p)
         }
         if (json_array_append_new(terms, t) != 0)
             return PT_ENOMEM;
-        json_array_foreach(reqs, j, req) {
+        json_array_foreach(reqs, j, req)
+        {
             describe_requirement(req, what, sizeof(what));
             if ((rc = pt_plan_note(p, PT_REASON_FILLED, field, NULL, what,
                                    "created the only nodeSelectorTerm")) != 0)
@@ -216,7 +224,8 @@ static int plan_required(const json_t *reqs, json_t *spec, struct pt_plan *p)
     }
 
     n_terms = json_array_size(terms);
-    json_array_foreach(terms, i, term) {
+    json_array_foreach(terms, i, term)
+    {
         if (!json_is_object(term)) {
             if ((rc = pt_plan_note(p, PT_REASON_SKIPPED, field, NULL, NULL,
                                    "nodeSelectorTerms[%zu] is not an object; left alone", i)) != 0)
@@ -231,9 +240,11 @@ static int plan_required(const json_t *reqs, json_t *spec, struct pt_plan *p)
                 return rc;
         }
     }
-    json_array_foreach(reqs, j, req) {
+    json_array_foreach(reqs, j, req)
+    {
         size_t added = 0;
-        json_array_foreach(terms, i, term) {
+        json_array_foreach(terms, i, term)
+        {
             json_t *exprs;
             if (!json_is_object(term))
                 continue;
@@ -281,14 +292,16 @@ static int plan_preferred(const json_t *prefs, json_t *spec, struct pt_plan *p)
     if (!(list = pt_plan_array_at(na, "preferredDuringSchedulingIgnoredDuringExecution")))
         return skip(p, field, "preferredDuringSchedulingIgnoredDuringExecution is not a list");
 
-    json_array_foreach(prefs, i, want) {
+    json_array_foreach(prefs, i, want)
+    {
         json_t *wexprs = json_object_get(want, "matchExpressions");
         json_int_t weight = json_integer_value(json_object_get(want, "weight"));
         json_t *term, *copy;
         int found = 0;
         size_t n;
 
-        json_array_foreach(list, j, have) {
+        json_array_foreach(list, j, have)
+        {
             json_t *hp = json_object_get(have, "preference");
             if (!json_is_integer(json_object_get(have, "weight")) ||
                 json_integer_value(json_object_get(have, "weight")) != weight)
@@ -304,13 +317,15 @@ static int plan_preferred(const json_t *prefs, json_t *spec, struct pt_plan *p)
             continue;
         copy = json_is_array(wexprs) ? json_deep_copy(wexprs) : json_array();
         /* "o" steals copy, also when packing fails */
-        term = json_pack("{s:I, s:{s:o}}", "weight", weight, "preference", "matchExpressions", copy);
+        term =
+            json_pack("{s:I, s:{s:o}}", "weight", weight, "preference", "matchExpressions", copy);
         if (!term)
             return PT_ENOMEM;
         if (json_array_append_new(list, term) != 0)
             return PT_ENOMEM;
         n = (size_t)snprintf(what, sizeof(what), "weight %lld:", (long long)weight);
-        json_array_foreach(wexprs, j, have) {
+        json_array_foreach(wexprs, j, have)
+        {
             if (n < sizeof(what) - 1) {
                 what[n++] = ' ';
                 describe_requirement(have, what + n, sizeof(what) - n);
@@ -359,9 +374,11 @@ static int plan_tolerations(const json_t *wanted, json_t *spec, struct pt_plan *
         return PT_OK;
     if (!(list = pt_plan_array_at(spec, "tolerations")))
         return skip(p, "tolerations", "spec.tolerations is not a list; left alone");
-    json_array_foreach(wanted, i, want) {
+    json_array_foreach(wanted, i, want)
+    {
         int found = 0;
-        json_array_foreach(list, j, have) {
+        json_array_foreach(list, j, have)
+        {
             if (toleration_equal(have, want)) {
                 found = 1;
                 break;
@@ -470,7 +487,8 @@ static int plan_map(const struct pt_plan_input *in, struct pt_plan *p, json_t *p
 
     if (!json_is_object(entries) || json_object_size(entries) == 0)
         return PT_OK;
-    json_object_foreach((json_t *)entries, key, val) {
+    json_object_foreach((json_t *)entries, key, val)
+    {
         int is_reserved = 0;
         snprintf(field, sizeof(field), "%s.%s", prefix, key);
         for (size_t r = 0; reserved && reserved[r]; r++)

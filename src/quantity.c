@@ -1,4 +1,5 @@
-/* quantity.c — Kubernetes resource quantities and JVM sizes: exact parsing, arithmetic and canonical output. */
+/* quantity.c — Kubernetes resource quantities and JVM sizes: exact parsing, arithmetic and
+ * canonical output. */
 #include "podtune/quantity.h"
 
 #include <inttypes.h>
@@ -6,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define NANO_PER_UNIT ((__int128)1000000000)
+#define NANO_PER_UNIT  ((__int128)1000000000)
 #define NANO_PER_MILLI ((__int128)1000000)
 
 /* Every quantity podtune holds has a whole-unit value that fits int64, so
@@ -64,10 +65,9 @@ static bool lookup_suffix(const char *s, size_t n, int *exp10, int *exp2,
         int exp10;
         int exp2;
     } table[] = {
-        {"", 0, 0},    {"n", -9, 0},  {"u", -6, 0},  {"m", -3, 0},  {"k", 3, 0},
-        {"M", 6, 0},   {"G", 9, 0},   {"T", 12, 0},  {"P", 15, 0},  {"E", 18, 0},
-        {"Ki", 0, 10}, {"Mi", 0, 20}, {"Gi", 0, 30}, {"Ti", 0, 40}, {"Pi", 0, 50},
-        {"Ei", 0, 60},
+        {"", 0, 0},    {"n", -9, 0},  {"u", -6, 0},  {"m", -3, 0},  {"k", 3, 0},   {"M", 6, 0},
+        {"G", 9, 0},   {"T", 12, 0},  {"P", 15, 0},  {"E", 18, 0},  {"Ki", 0, 10}, {"Mi", 0, 20},
+        {"Gi", 0, 30}, {"Ti", 0, 40}, {"Pi", 0, 50}, {"Ei", 0, 60},
     };
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
         if (strlen(table[i].name) == n && memcmp(table[i].name, s, n) == 0) {
@@ -267,8 +267,8 @@ int pt_quantity_parse(const char *s, struct pt_quantity *out, struct pt_error *e
                 return pt_error_set(err, PT_ERANGE,
                                     "quantity \"%s\" is out of range: exponent too large", q);
             if (rc)
-                return pt_error_set(err, PT_EINVAL,
-                                    "invalid quantity \"%s\": bad exponent \"%s\"", q, suffix);
+                return pt_error_set(err, PT_EINVAL, "invalid quantity \"%s\": bad exponent \"%s\"",
+                                    q, suffix);
             exp10 = (int)e;
             format = PT_QUANTITY_DECIMAL_EXPONENT;
         } else if (hint) {
@@ -280,8 +280,8 @@ int pt_quantity_parse(const char *s, struct pt_quantity *out, struct pt_error *e
             return pt_error_set(err, PT_EINVAL,
                                 "invalid quantity \"%s\": exponent \"e\" without digits", q);
         } else {
-            return pt_error_set(err, PT_EINVAL, "invalid quantity \"%s\": unknown suffix \"%s\"",
-                                q, suffix);
+            return pt_error_set(err, PT_EINVAL, "invalid quantity \"%s\": unknown suffix \"%s\"", q,
+                                suffix);
         }
     }
 
@@ -493,10 +493,14 @@ int pt_jvm_size_parse(const char *s, int64_t *bytes, struct pt_error *err)
     }
     if (s[i]) {
         switch (s[i]) {
-        case 'k': case 'K': mult = 1ULL << 10; break;
-        case 'm': case 'M': mult = 1ULL << 20; break;
-        case 'g': case 'G': mult = 1ULL << 30; break;
-        case 't': case 'T': mult = 1ULL << 40; break;
+        case 'k':
+        case 'K': mult = 1ULL << 10; break;
+        case 'm':
+        case 'M': mult = 1ULL << 20; break;
+        case 'g':
+        case 'G': mult = 1ULL << 30; break;
+        case 't':
+        case 'T': mult = 1ULL << 40; break;
         default:
             return pt_error_set(err, PT_EINVAL,
                                 "invalid JVM size \"%s\": expected a whole number with an optional "

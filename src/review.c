@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define API_V1 "admission.k8s.io/v1"
+#define API_V1      "admission.k8s.io/v1"
 #define API_V1BETA1 "admission.k8s.io/v1beta1"
 
 static const char *str_or_empty(const json_t *obj, const char *key)
@@ -146,8 +146,8 @@ static json_t *response_body(const struct pt_review *rv, const struct pt_outcome
                 goto fail;
     }
     if (oc->sel.profile && (oc->status == PT_STATUS_TUNED || oc->status == PT_STATUS_UNCHANGED)) {
-        audit = json_pack("{s:s, s:o}", "profile", oc->sel.profile->name, "changes",
-                          audit_changes(oc));
+        audit =
+            json_pack("{s:s, s:o}", "profile", oc->sel.profile->name, "changes", audit_changes(oc));
         if (!audit || json_object_set_new(resp, "auditAnnotations", audit) != 0)
             goto fail;
     }

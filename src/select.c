@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ANN_SKIP "podtune.io/skip"
+#define ANN_SKIP    "podtune.io/skip"
 #define ANN_PROFILE "podtune.io/profile"
 
 /* Fills c->matched/why for automatic selection of profile p. */
@@ -25,8 +25,7 @@ static void candidate_check(const struct pt_profile *p, const json_t *labels, co
         return;
     }
     if (!(p->match_roles & (1u << role))) {
-        snprintf(c->why, sizeof(c->why), "match.workloads does not include %s",
-                 pt_role_name(role));
+        snprintf(c->why, sizeof(c->why), "match.workloads does not include %s", pt_role_name(role));
         return;
     }
     if (!p->roles[role]) {
@@ -37,12 +36,12 @@ static void candidate_check(const struct pt_profile *p, const json_t *labels, co
         snprintf(c->why, sizeof(c->why), "namespace %s not in spec.namespaces", ns);
         return;
     }
-    json_object_foreach(p->match_labels, key, want) {
+    json_object_foreach(p->match_labels, key, want)
+    {
         const char *have = json_string_value(json_object_get(labels, key));
         if (!have || strcmp(have, json_string_value(want)) != 0) {
-            snprintf(c->why, sizeof(c->why), "label %s is %s%s%s, want %s", key,
-                     have ? "\"" : "", have ? have : "absent", have ? "\"" : "",
-                     json_string_value(want));
+            snprintf(c->why, sizeof(c->why), "label %s is %s%s%s, want %s", key, have ? "\"" : "",
+                     have ? have : "absent", have ? "\"" : "", json_string_value(want));
             return;
         }
     }
@@ -50,8 +49,8 @@ static void candidate_check(const struct pt_profile *p, const json_t *labels, co
     snprintf(c->why, sizeof(c->why), "matches (priority %lld)", (long long)p->priority);
 }
 
-int pt_select(const struct pt_policy_set *set, const json_t *pod, const char *ns,
-              enum pt_role role, struct pt_selection *out)
+int pt_select(const struct pt_policy_set *set, const json_t *pod, const char *ns, enum pt_role role,
+              struct pt_selection *out)
 {
     const json_t *meta = json_object_get(pod, "metadata");
     const json_t *labels = json_object_get(meta, "labels");

@@ -7,7 +7,7 @@
 #include "podtune/error.h"
 
 #define MAX_LINES 20000
-#define CONTEXT 3
+#define CONTEXT   3
 
 struct lines {
     const char **start;
@@ -55,8 +55,7 @@ static int edit_script(const struct lines *a, const struct lines *b, unsigned ch
 
     while (pre < a->n && pre < b->n && line_eq(a, pre, b, pre))
         pre++;
-    while (suf < a->n - pre && suf < b->n - pre &&
-           line_eq(a, a->n - 1 - suf, b, b->n - 1 - suf))
+    while (suf < a->n - pre && suf < b->n - pre && line_eq(a, a->n - 1 - suf, b, b->n - 1 - suf))
         suf++;
     n = a->n - pre - suf;
     m = b->n - pre - suf;

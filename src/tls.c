@@ -22,10 +22,10 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#define TLS_FILE_MAX (1024 * 1024) /* a PEM chain or key larger than this is not one */
-#define CLOCK_SKEW_SECONDS 300      /* generated certificates start this far in the past */
-#define DAYS_DEFAULT 365
-#define DAYS_MAX 36500
+#define TLS_FILE_MAX       (1024 * 1024) /* a PEM chain or key larger than this is not one */
+#define CLOCK_SKEW_SECONDS 300           /* generated certificates start this far in the past */
+#define DAYS_DEFAULT       365
+#define DAYS_MAX           36500
 
 /* ---- small helpers -------------------------------------------------------- */
 
@@ -129,8 +129,8 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 
 /* Parses every certificate in pem. Returns the chain (leaf first, caller frees
  * with sk_X509_pop_free) or NULL with err set. */
-static STACK_OF(X509) *parse_chain(const char *path, const char *pem, size_t len,
-                                   struct pt_error *err)
+static STACK_OF(X509) *
+    parse_chain(const char *path, const char *pem, size_t len, struct pt_error *err)
 {
     STACK_OF(X509) *chain = sk_X509_new_null();
     BIO *bio = BIO_new_mem_buf(pem, (int)len);
@@ -148,8 +148,9 @@ static STACK_OF(X509) *parse_chain(const char *path, const char *pem, size_t len
                 ERR_clear_error(); /* the normal end of the chain */
                 break;
             }
-            if (sk_X509_num(chain) == 0 && (len == 0 || (ERR_GET_LIB(e) == ERR_LIB_PEM &&
-                                                         ERR_GET_REASON(e) == PEM_R_NO_START_LINE))) {
+            if (sk_X509_num(chain) == 0 &&
+                (len == 0 ||
+                 (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE))) {
                 ERR_clear_error();
                 pt_error_set(err, PT_EINVAL,
                              "%s: no PEM certificate found (file empty or half-written?)", path);
@@ -202,8 +203,9 @@ static EVP_PKEY *parse_key(const char *path, const char *pem, size_t len, struct
     EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
     BIO_free(bio);
     if (!key)
-        pt_error_set(err, PT_EINVAL, "%s: private key is malformed or truncated (half-written?): %s",
-                     path, ssl_reason("parse error"));
+        pt_error_set(err, PT_EINVAL,
+                     "%s: private key is malformed or truncated (half-written?): %s", path,
+                     ssl_reason("parse error"));
     return key;
 }
 
@@ -219,8 +221,7 @@ static void creds_free(struct pt_tls_creds *c)
     free(c);
 }
 
-struct pt_tls_creds *pt_tls_load(const char *cert_path, const char *key_path,
-                                 struct pt_error *err)
+struct pt_tls_creds *pt_tls_load(const char *cert_path, const char *key_path, struct pt_error *err)
 {
     struct pt_tls_creds *c = NULL;
     STACK_OF(X509) *chain = NULL;
@@ -453,9 +454,8 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *is
                                    -1, 0) != 1)
         goto fail;
     /* CN is limited to 64 characters; a longer name lives in the SAN only. */
-    if (strlen(cn) <= 64 &&
-        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1,
-                                   0) != 1)
+    if (strlen(cn) <= 64 && X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                                                       (const unsigned char *)cn, -1, -1, 0) != 1)
         goto fail;
     if (X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name) != 1)
         goto fail;
@@ -576,8 +576,7 @@ static char *base64(const char *data, size_t len)
     return out;
 }
 
-int pt_certs_generate(const struct pt_certs_opts *opts, char **ca_bundle_b64,
-                      struct pt_error *err)
+int pt_certs_generate(const struct pt_certs_opts *opts, char **ca_bundle_b64, struct pt_error *err)
 {
     enum { CA_KEY, CA_CRT, TLS_KEY, TLS_CRT, N_FILES };
     static const char *const names[N_FILES] = {"ca.key", "ca.crt", "tls.key", "tls.crt"};

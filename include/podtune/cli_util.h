@@ -8,8 +8,8 @@
 
 #include "podtune/policy.h"
 
-#define PT_EXIT_OK 0
-#define PT_EXIT_FAIL 1  /* validation or test failures */
+#define PT_EXIT_OK    0
+#define PT_EXIT_FAIL  1 /* validation or test failures */
 #define PT_EXIT_USAGE 2 /* usage or I/O errors */
 
 /* Largest input file the CLI reads. */

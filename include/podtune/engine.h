@@ -30,11 +30,11 @@ struct pt_outcome {
     enum pt_status status;
     struct pt_class cls;
     struct pt_selection sel;
-    struct pt_plan plan;      /* filled when a profile applied (plan.pod != NULL) */
-    json_t *patch;            /* owned JSON array, possibly empty; never NULL after run */
-    char **warnings;          /* owned, each under 120 bytes */
+    struct pt_plan plan; /* filled when a profile applied (plan.pod != NULL) */
+    json_t *patch;       /* owned JSON array, possibly empty; never NULL after run */
+    char **warnings;     /* owned, each under 120 bytes */
     size_t n_warnings;
-    char error[256];          /* what went wrong when status is PT_STATUS_ERROR */
+    char error[256]; /* what went wrong when status is PT_STATUS_ERROR */
 };
 
 /* Runs the pipeline on pod (borrowed) in namespace ns (NULL: the pod's own

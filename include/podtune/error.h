@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 /* Functions return 0 on success or one of these negative codes. */
-#define PT_OK      0
+#define PT_OK     0
 #define PT_EINVAL (-1) /* bad input: malformed document, wrong type, bad value */
 #define PT_ENOMEM (-2) /* allocation failed */
 #define PT_EIO    (-3) /* reading or writing a file failed */

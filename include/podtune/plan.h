@@ -14,8 +14,8 @@ enum pt_reason {
     PT_REASON_FILLED,     /* the pod lacked it; the profile's value was set */
     PT_REASON_OVERRIDDEN, /* mode override replaced the pod's value */
     PT_REASON_KEPT,       /* mode fill met a different pod value and kept it (warned) */
-    PT_REASON_CLAMPED,    /* raised or lowered to respect min/max/ratio/limit ≥ request (warned) */
-    PT_REASON_SKIPPED,    /* not applied, e.g. it would be unsafe for the JVM (warned) */
+    PT_REASON_CLAMPED, /* raised or lowered to respect min/max/ratio/limit ≥ request (warned) */
+    PT_REASON_SKIPPED, /* not applied, e.g. it would be unsafe for the JVM (warned) */
 };
 
 /* "filled", "overridden", "kept", "clamped", "skipped". */
@@ -37,9 +37,9 @@ struct pt_plan_input {
     const json_t *block; /* profile->roles[role] */
     int override;        /* block mode is "override" */
     enum pt_role role;
-    int main;            /* index of the main container in spec.containers */
-    const json_t *pod;   /* the original pod: read only */
-    const char *digest;  /* the policy set's digest */
+    int main;           /* index of the main container in spec.containers */
+    const json_t *pod;  /* the original pod: read only */
+    const char *digest; /* the policy set's digest */
 };
 
 /* The result. Caller storage: pt_plan_build fills it, pt_plan_cleanup frees it. */
@@ -78,10 +78,14 @@ int pt_plan_set_string(struct pt_plan *p, const struct pt_plan_input *in, json_t
 
 /* Stages, each in its own file, run by pt_plan_build in this order. Each reads
  * in->block, edits p->pod and records changes; returns 0 or a negative code. */
-int pt_plan__resources(const struct pt_plan_input *in, struct pt_plan *p, struct pt_error *err);  /* plan_resources.c */
-int pt_plan__scheduling(const struct pt_plan_input *in, struct pt_plan *p, struct pt_error *err); /* plan_scheduling.c */
-int pt_plan__metadata(const struct pt_plan_input *in, struct pt_plan *p, struct pt_error *err);   /* plan_scheduling.c */
-int pt_plan__runtime(const struct pt_plan_input *in, struct pt_plan *p, struct pt_error *err);    /* plan_runtime.c */
+int pt_plan__resources(const struct pt_plan_input *in, struct pt_plan *p,
+                       struct pt_error *err); /* plan_resources.c */
+int pt_plan__scheduling(const struct pt_plan_input *in, struct pt_plan *p,
+                        struct pt_error *err); /* plan_scheduling.c */
+int pt_plan__metadata(const struct pt_plan_input *in, struct pt_plan *p,
+                      struct pt_error *err); /* plan_scheduling.c */
+int pt_plan__runtime(const struct pt_plan_input *in, struct pt_plan *p,
+                     struct pt_error *err); /* plan_runtime.c */
 
 /* Formats a change as a warning for the admission response: under 120 bytes,
  * "podtune: <field>: <note>", cut with "..." when longer. */

@@ -14,12 +14,12 @@ struct pt_review {
     json_t *root;            /* owned */
     const char *api_version; /* "admission.k8s.io/v1" or ".../v1beta1" */
     const char *uid;
-    const char *operation;   /* "CREATE", … ("" if absent) */
-    const char *namespace;   /* request.namespace ("" if absent) */
-    const char *name;        /* request.name ("" if absent) */
-    int is_pod;              /* request.kind is core/v1 Pod and the resource is pods (no subresource) */
+    const char *operation; /* "CREATE", … ("" if absent) */
+    const char *namespace; /* request.namespace ("" if absent) */
+    const char *name;      /* request.name ("" if absent) */
+    int is_pod; /* request.kind is core/v1 Pod and the resource is pods (no subresource) */
     int dry_run;
-    const json_t *object;    /* request.object or NULL */
+    const json_t *object; /* request.object or NULL */
 };
 
 /* Decodes body. PT_EINVAL with a message when it is not JSON, not an

@@ -32,8 +32,8 @@ struct pt_selection {
 
 /* Chooses the profile for pod (borrowed) in namespace ns with the given role.
  * Returns 0 or PT_ENOMEM. */
-int pt_select(const struct pt_policy_set *set, const json_t *pod, const char *ns,
-              enum pt_role role, struct pt_selection *out);
+int pt_select(const struct pt_policy_set *set, const json_t *pod, const char *ns, enum pt_role role,
+              struct pt_selection *out);
 void pt_selection_cleanup(struct pt_selection *sel);
 
 #endif
