@@ -1,4 +1,4 @@
-/* select.h — which profile a classified pod gets (contract §2). */
+/* select.h — which profile a classified pod is given (contract §2). */
 #ifndef PODTUNE_SELECT_H
 #define PODTUNE_SELECT_H
 
