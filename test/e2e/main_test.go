@@ -118,7 +118,23 @@ func setupObjects() error {
 
 func ensureNamespace(ctx context.Context, name, target string) error {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{targetLabel: target}}}
-	if _, err := cl.cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+	_, err := cl.cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		// e.g. "default", named by a bundled profile: point it at the right webhook
+		old, gerr := cl.cs.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
+		if gerr != nil {
+			return fmt.Errorf("namespace %s: %w", name, gerr)
+		}
+		err = nil
+		if old.Labels[targetLabel] != target {
+			if old.Labels == nil {
+				old.Labels = map[string]string{}
+			}
+			old.Labels[targetLabel] = target
+			_, err = cl.cs.CoreV1().Namespaces().Update(ctx, old, metav1.UpdateOptions{})
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("namespace %s: %w", name, err)
 	}
 	// Spark and Flink pods name their accounts; without a controller-manager

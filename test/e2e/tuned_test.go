@@ -205,15 +205,32 @@ func TestFlinkTaskManager(t *testing.T) {
 	if p.Spec.SchedulerName != "e2e-scheduler" {
 		t.Errorf("schedulerName %q, want e2e-scheduler", p.Spec.SchedulerName)
 	}
-	if v, n := env(c, "FLINK_ENV_JAVA_OPTS"); n != 1 || !strings.Contains(v, "-XX:+UseG1GC") {
-		t.Errorf("FLINK_ENV_JAVA_OPTS = %q (%d times), want it to hold -XX:+UseG1GC", v, n)
+	// javaOptions: the pod has no FLINK_ENV_JAVA_OPTS, and creating it would
+	// make Flink's scripts skip env.java.opts.* and their default GC flags,
+	// so podtune uses JVM_ARGS (docs/planner-scheduling-runtime.md).
+	if _, n := env(c, "FLINK_ENV_JAVA_OPTS"); n != 0 {
+		t.Errorf("FLINK_ENV_JAVA_OPTS created; it must stay unset when the pod has none")
 	}
+	wantEnv(t, c, "JVM_ARGS", "-XX:+UseG1GC")
 	wantEnv(t, c, "FLINK_TM_JVM_MEM_OPTS", sent.Spec.Containers[0].Env[0].Value)
 	if n := flinkDynamic(c, "taskmanager.numberOfTaskSlots", "4"); n != 1 {
 		t.Errorf("-D taskmanager.numberOfTaskSlots=4 appears %d times, want once: %q", n, c.Args)
 	}
 	if !strings.Contains(strings.Join(c.Args, " "), "-D taskmanager.resource-id=e2e-session-taskmanager-1-1") {
 		t.Errorf("Flink's own dynamic properties lost: %q", c.Args)
+	}
+}
+
+func TestFlinkTaskManagerJavaOpts(t *testing.T) {
+	requirePodtune(t)
+	sent := flinkTaskManager("e2e-session", "e2e-session-taskmanager-1-2", tuned, nil)
+	sent.Spec.Containers[0].Env = append(sent.Spec.Containers[0].Env,
+		corev1.EnvVar{Name: "FLINK_ENV_JAVA_OPTS", Value: "-Dlog4j2.formatMsgNoLookups=true"})
+	p, _ := mustCreate(t, nsApps, sent)
+	c := container(t, p, "flink-main-container")
+	wantEnv(t, c, "FLINK_ENV_JAVA_OPTS", "-Dlog4j2.formatMsgNoLookups=true -XX:+UseG1GC")
+	if _, n := env(c, "JVM_ARGS"); n != 0 {
+		t.Errorf("JVM_ARGS set although FLINK_ENV_JAVA_OPTS exists")
 	}
 }
 

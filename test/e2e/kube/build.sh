@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 kver=$(awk '$1=="k8s.io/kubernetes"{print $2; exit}' go.mod)
 etcdver=$(awk '$1=="go.etcd.io/etcd/server/v3"{print $2; exit}' go.mod)
-dest=${1:-${PODTUNE_E2E_CACHE:-$HOME/.cache/podtune-e2e}/$kver}
+dest=${1:-${PODTUNE_E2E_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/podtune-e2e}/$kver}
 helmver=v3.21.4
 hdest=$(dirname "$dest")/helm-$helmver
 if [[ ! -x $hdest/helm ]]; then
