@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -111,16 +112,45 @@ func (p bundledProfile) block(role string) (map[string]interface{}, bool) {
 }
 
 var bundledRoles = []struct {
-	role, container string
-	make            func(name string, ann map[string]string) *corev1.Pod
+	name, role, container string
+	make                  func(name string, ann map[string]string) *corev1.Pod
 }{
-	{"spark-driver", "spark-kubernetes-driver", func(n string, a map[string]string) *corev1.Pod { return sparkDriver(n+"-driver", n, nil, a) }},
-	{"spark-executor", "spark-kubernetes-executor", func(n string, a map[string]string) *corev1.Pod {
+	{"spark-driver", "spark-driver", "spark-kubernetes-driver", func(n string, a map[string]string) *corev1.Pod { return sparkDriver(n+"-driver", n, nil, a) }},
+	{"spark-executor", "spark-executor", "spark-kubernetes-executor", func(n string, a map[string]string) *corev1.Pod {
 		return sparkExecutor(n+"-exec-1", n, "1", nil, nil, a)
 	}},
-	{"flink-jobmanager", "flink-main-container", func(n string, a map[string]string) *corev1.Pod { return flinkJobManager(n, nil, a) }},
-	{"flink-taskmanager", "flink-main-container", func(n string, a map[string]string) *corev1.Pod {
+	{"flink-jobmanager", "flink-jobmanager", "flink-main-container", func(n string, a map[string]string) *corev1.Pod { return flinkJobManager(n, nil, a) }},
+	{"flink-taskmanager", "flink-taskmanager", "flink-main-container", func(n string, a map[string]string) *corev1.Pod {
 		return flinkTaskManager(n, n+"-taskmanager-1-1", nil, a)
+	}},
+	// Shapes that trip naive code, where only the apiserver's validation tells.
+	// A pod template: Spark appends its container after the template's, so
+	// containers[0] is a sidecar that must stay as it is.
+	{"spark-driver-sidecar-first", "spark-driver", "spark-kubernetes-driver", func(n string, a map[string]string) *corev1.Pod {
+		p := sparkDriver(n+"-tpl-driver", n, nil, a)
+		side := corev1.Container{Name: "log-shipper", Image: "fluent/fluent-bit:3.0",
+			Args:      []string{"-c", "/fluent-bit/etc/fluent-bit.conf"},
+			Env:       []corev1.EnvVar{{Name: "FLUENT_LEVEL", Value: "info"}},
+			Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{"cpu": q("50m"), "memory": q("32Mi")}, Limits: corev1.ResourceList{"memory": q("64Mi")}}}
+		p.Spec.Containers = append([]corev1.Container{side}, p.Spec.Containers...)
+		return p
+	}},
+	// GPU amounts as Spark writes them: limits only; the apiserver copies
+	// them to requests before webhooks run, and extended resources must keep
+	// request = limit.
+	{"spark-executor-gpu", "spark-executor", "spark-kubernetes-executor", func(n string, a map[string]string) *corev1.Pod {
+		p := sparkExecutor(n+"-gpu-exec-1", n, "1", nil, nil, a)
+		p.Spec.Containers[0].Resources.Limits["nvidia.com/gpu"] = q("1")
+		return p
+	}},
+	// PySpark: memory overhead factor 0.4 (2048m heap + 820Mi).
+	{"pyspark-executor", "spark-executor", "spark-kubernetes-executor", func(n string, a map[string]string) *corev1.Pod {
+		p := sparkExecutor(n+"-py-exec-1", n, "1", nil, nil, a)
+		c := &p.Spec.Containers[0]
+		c.Resources.Requests["memory"] = q("2868Mi")
+		c.Resources.Limits["memory"] = q("2868Mi")
+		c.Env = append(c.Env, corev1.EnvVar{Name: "PYSPARK_PYTHON", Value: "python3"})
+		return p
 	}},
 }
 
@@ -163,7 +193,7 @@ func TestBundledProfiles(t *testing.T) {
 						t.Error(err)
 					}
 				}
-				t.Run(r.role, func(t *testing.T) {
+				t.Run(r.name, func(t *testing.T) {
 					sent := r.make("b-"+prof.name, map[string]string{annProfile: prof.name})
 					sent.Namespace = ns
 					var p *corev1.Pod
@@ -207,6 +237,16 @@ func TestBundledProfiles(t *testing.T) {
 						} else if p.Spec.Priority == nil || *p.Spec.Priority != pc.Value {
 							t.Errorf("priorityClassName %s has value %d, stored spec.priority %v (set priorityValue in the profile)",
 								pc.Name, pc.Value, p.Spec.Priority)
+						}
+					}
+					for i, sc := range sent.Spec.Containers {
+						if sc.Name == r.container {
+							continue
+						}
+						gc := p.Spec.Containers[i]
+						if gc.Name != sc.Name || !reflect.DeepEqual(sc.Args, gc.Args) || !reflect.DeepEqual(envNames(sc.Env), envNames(gc.Env)) ||
+							!resourceListEqual(sc.Resources.Requests, gc.Resources.Requests) || !resourceListEqual(sc.Resources.Limits, gc.Resources.Limits) {
+							t.Errorf("sidecar %s changed: sent %+v, stored %+v", sc.Name, sc, gc)
 						}
 					}
 					for _, c := range p.Spec.Containers {
