@@ -288,6 +288,18 @@ func startCluster(dir, binDir string) (*cluster, error) {
 		"sa.key":        pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(saKey)}),
 		"sa.pub":        pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: saPub}),
 		"tokens.csv":    []byte(token + `,e2e-admin,e2e-admin,"system:masters"` + "\n"),
+		// Pod creates at Metadata level: the apiserver's record of which
+		// webhooks it called, in which round, whether they mutated, and
+		// podtune's auditAnnotations.
+		"audit-policy.yaml": []byte(`apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+    verbs: [create]
+    resources: [{group: "", resources: [pods]}]
+  - level: None
+`),
 	}); err != nil {
 		return nil, err
 	}
@@ -316,6 +328,10 @@ func startCluster(dir, binDir string) (*cluster, error) {
 		// MutatingAdmissionWebhook is on by default; named here to say so.
 		"--enable-admission-plugins=MutatingAdmissionWebhook,ValidatingAdmissionWebhook,Priority,DefaultTolerationSeconds,ServiceAccount",
 		"--allow-privileged=true",
+		"--audit-policy-file="+filepath.Join(pki, "audit-policy.yaml"),
+		"--audit-log-path="+filepath.Join(dir, "audit.log"),
+		"--audit-log-format=json",
+		"--audit-log-mode=blocking",
 		"--v=1")
 	if err != nil {
 		return nil, err

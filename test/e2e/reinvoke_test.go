@@ -12,6 +12,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -99,7 +101,7 @@ func goWebhookConfig(name, url string, ca []byte, target string) *admv1.Mutating
 	return &admv1.MutatingWebhookConfiguration{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Webhooks: []admv1.MutatingWebhook{{
-			Name:                    name + ".e2e.podtune.io",
+			Name:                    strings.TrimPrefix(name, "zz-e2e-") + ".e2e.podtune.io",
 			ClientConfig:            admv1.WebhookClientConfig{URL: &url, CABundle: ca},
 			Rules:                   []admv1.RuleWithOperations{{Operations: []admv1.OperationType{admv1.Create}, Rule: admv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods"}}}},
 			NamespaceSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{targetLabel: target}},
@@ -176,6 +178,19 @@ func TestReinvocationConverges(t *testing.T) {
 			}
 			if after-before < 2 {
 				t.Errorf("podtune was called %v times for one pod, want 2 (first call and reinvocation)", after-before)
+			}
+			// the apiserver's own record: podtune, the second webhook, podtune again
+			ev, err := auditFor(nsReinvoke, p.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var order []string
+			for _, c := range ev.calls() {
+				order = append(order, c.Key[:len("round_0")]+":"+c.Webhook)
+			}
+			want := []string{"round_0:pods.podtune.io", "round_0:second.e2e.podtune.io", "round_1:pods.podtune.io"}
+			if !reflect.DeepEqual(order, want) {
+				t.Errorf("apiserver recorded calls %s, want podtune, second, podtune reinvoked", ev.callsString())
 			}
 			wantSparkCommon(t, p) // podtune's toleration once, labels/annotations present
 			wantToleration(t, p, secondTol)

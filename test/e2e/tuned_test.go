@@ -100,6 +100,24 @@ func TestSparkDriver(t *testing.T) {
 			t.Errorf("spec.priority = %v, want %d (value of PriorityClass %s)", p.Spec.Priority, pc.Value, highPriority)
 		}
 	})
+	t.Run("audit", func(t *testing.T) {
+		// podtune's auditAnnotations, as the apiserver records them (keys
+		// prefixed with the webhook name), and its record of the call
+		ev, err := auditFor(nsApps, p.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ev.Annotations["pods.podtune.io/profile"]; got != "e2e-spark" {
+			t.Errorf("audit annotation pods.podtune.io/profile = %q, want e2e-spark (all: %v)", got, ev.Annotations)
+		}
+		if ev.Annotations["pods.podtune.io/changes"] == "" {
+			t.Errorf("no audit annotation pods.podtune.io/changes (all: %v)", ev.Annotations)
+		}
+		calls := ev.calls()
+		if len(calls) != 1 || calls[0].Webhook != "pods.podtune.io" || !calls[0].Mutated || calls[0].Configuration != testConfig {
+			t.Errorf("apiserver recorded webhook calls %s, want one mutating call of pods.podtune.io", ev.callsString())
+		}
+	})
 	t.Run("untouched-parts", func(t *testing.T) {
 		if len(p.Spec.Containers) != 1 || p.Spec.ServiceAccountName != "spark" || p.Spec.RestartPolicy != corev1.RestartPolicyNever {
 			t.Errorf("pod shape changed: %d containers, sa %q, restartPolicy %q", len(p.Spec.Containers), p.Spec.ServiceAccountName, p.Spec.RestartPolicy)
@@ -283,16 +301,30 @@ func TestNonTargetsUntouched(t *testing.T) {
 		map[string]string{"kubernetes.io/config.mirror": "0123456789abcdef"})
 	mirror.Spec.NodeName = "node-1"
 	mirror.Spec.AutomountServiceAccountToken = ptr(false)
-	for _, sent := range []*corev1.Pod{
-		plainPod("web", tuned, nil),
-		plainPod("web-annotated", tuned, map[string]string{annProfile: "e2e-annotated"}),
-		other,
-		history,
-		mirror,
+	for _, tc := range []struct {
+		sent  *corev1.Pod
+		calls float64 // podtune calls: the chart's matchConditions keep the rest away
+	}{
+		{plainPod("web", tuned, nil), 0},
+		{plainPod("web-annotated", tuned, map[string]string{annProfile: "e2e-annotated"}), 0},
+		{other, 0},
+		{history, 1}, // type=flink-native-kubernetes passes the CEL; podtune says not a target
+		{mirror, 0},
 	} {
-		t.Run(sent.Name, func(t *testing.T) {
-			p, _ := mustCreate(t, nsApps, sent)
-			wantUntouched(t, sent, p)
+		t.Run(tc.sent.Name, func(t *testing.T) {
+			before, err := ptTest.requestsTotal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, _ := mustCreate(t, nsApps, tc.sent)
+			wantUntouched(t, tc.sent, p)
+			after, err := ptTest.requestsTotal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if after-before != tc.calls {
+				t.Errorf("podtune called %v times for this pod, want %v (webhook matchConditions)", after-before, tc.calls)
+			}
 		})
 	}
 	t.Run("namespace-without-webhook", func(t *testing.T) {
