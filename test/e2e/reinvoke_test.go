@@ -191,6 +191,11 @@ func TestReinvocationConverges(t *testing.T) {
 			want := []string{"round_0:pods.podtune.io", "round_0:second.e2e.podtune.io", "round_1:pods.podtune.io"}
 			if !reflect.DeepEqual(order, want) {
 				t.Errorf("apiserver recorded calls %s, want podtune, second, podtune reinvoked", ev.callsString())
+			} else if last := ev.calls()[2]; last.Mutated != tc.strip {
+				// idempotence through the real apiserver: when the second
+				// webhook only added, podtune's second answer has no patch;
+				// when it removed podtune's changes, podtune puts them back
+				t.Errorf("reinvoked podtune mutated=%v, want %v (%s)", last.Mutated, tc.strip, ev.callsString())
 			}
 			wantSparkCommon(t, p) // podtune's toleration once, labels/annotations present
 			wantToleration(t, p, secondTol)
