@@ -125,6 +125,12 @@ func (s *podtuneServer) requestsTotal() (float64, error) {
 
 // metric sums one metric (all label sets) from podtune's /metrics.
 func (s *podtuneServer) metric(name string) (float64, error) {
+	return s.metricWhere(name, "")
+}
+
+// metricWhere sums the series of one metric whose labels contain labels
+// (e.g. `result="error"`).
+func (s *podtuneServer) metricWhere(name, labels string) (float64, error) {
 	resp, err := http.Get("http://" + s.metricsAddr + "/metrics")
 	if err != nil {
 		return 0, err
@@ -144,6 +150,9 @@ func (s *podtuneServer) metric(name string) (float64, error) {
 		}
 		rest := strings.TrimPrefix(line, name)
 		if rest != "" && rest[0] != '{' && rest[0] != ' ' {
+			continue
+		}
+		if labels != "" && !strings.Contains(rest[:strings.LastIndex(rest, "}")+1], labels) {
 			continue
 		}
 		fields := strings.Fields(rest[strings.LastIndex(rest, "}")+1:])
