@@ -13,72 +13,11 @@
 #include "podtune/plan.h"
 #include "podtune/quantity.h"
 
-/* Parses JSON written with single quotes (readable literals); caller owns it. */
-static json_t *J(const char *text)
-{
-    char *s = strdup(text);
-    json_error_t jerr;
-    json_t *v;
-
-    assert_non_null(s);
-    for (char *c = s; *c; c++)
-        if (*c == '\'')
-            *c = '"';
-    v = json_loads(s, 0, &jerr);
-    if (!v)
-        fail_msg("bad test JSON at %d:%d: %s\n%s", jerr.line, jerr.column, jerr.text, s);
-    free(s);
-    return v;
-}
-
-struct fx {
-    json_t *pod;   /* the input pod (original) */
-    json_t *block; /* the role block */
-    struct pt_plan_input in;
-    struct pt_plan p;
-};
-
-/* Runs the stage on a copy of pod under block; the fixture owns everything. */
-static void run_stage(struct fx *f, json_t *pod, json_t *block, enum pt_role role, int main_index)
-{
-    struct pt_error err;
-    const char *mode;
-
-    memset(f, 0, sizeof(*f));
-    pt_error_clear(&err);
-    f->pod = pod;
-    f->block = block;
-    mode = json_string_value(json_object_get(block, "mode"));
-    f->in.block = block;
-    f->in.override = mode && strcmp(mode, "override") == 0;
-    f->in.role = role;
-    f->in.main = main_index;
-    f->in.pod = pod;
-    f->in.digest = "sha256:000000000000";
-    f->p.pod = json_deep_copy(pod);
-    assert_non_null(f->p.pod);
-    if (pt_plan__resources(&f->in, &f->p, &err) != 0)
-        fail_msg("stage failed: %s", err.text);
-    /* every note must make a warning under 120 bytes without being cut */
-    for (size_t i = 0; i < f->p.n; i++) {
-        const struct pt_change *c = &f->p.changes[i];
-        size_t len = strlen("podtune: ") + strlen(c->field) + 2 +
-                     strlen(c->note ? c->note : pt_reason_name(c->reason));
-        if (len >= 120)
-            fail_msg("warning too long (%zu): %s: %s", len, c->field, c->note);
-    }
-}
+#include "plan_fixture.h"
 
 static void run(struct fx *f, const char *pod, const char *block, enum pt_role role)
 {
-    run_stage(f, J(pod), J(block), role, 0);
-}
-
-static void fx_free(struct fx *f)
-{
-    pt_plan_cleanup(&f->p);
-    json_decref(f->pod);
-    json_decref(f->block);
+    fx_run(f, pt_plan__resources, J(pod), J(block), role, 0);
 }
 
 static json_t *main_of(struct fx *f)
@@ -148,7 +87,7 @@ static void assert_idempotent(struct fx *f)
 {
     struct fx again;
 
-    run_stage(&again, json_deep_copy(f->p.pod), json_deep_copy(f->block), f->in.role, f->in.main);
+    fx_rerun(f, &again);
     assert_pod_unchanged(&again);
     for (size_t i = 0; i < again.p.n; i++) {
         enum pt_reason r = again.p.changes[i].reason;
@@ -695,8 +634,8 @@ static void test_sidecar_untouched(void **state)
     struct fx f;
     json_t *sidecar;
     (void)state;
-    run_stage(&f,
-              J("{'metadata': {'name': 'p'}, 'spec': {'containers': ["
+    fx_run(&f, pt_plan__resources,
+           J("{'metadata': {'name': 'p'}, 'spec': {'containers': ["
                 "{'name': 'istio-proxy', 'env': [{'name': 'SPARK_EXECUTOR_MEMORY', 'value': '4g'}],"
                 " 'resources': {'requests': {'cpu': '100m', 'memory': '128Mi'}}},"
                 "{'name': 'spark-kubernetes-executor', 'env': [{'name': 'SPARK_EXECUTOR_MEMORY',"

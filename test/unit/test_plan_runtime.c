@@ -17,121 +17,11 @@ extern char **environ;
 
 #include "podtune/plan.h"
 
-/* Parses JSON written with single quotes (readable literals); caller owns it.
- * A literal apostrophe is written as ^. */
-static json_t *J(const char *text)
-{
-    char *s = strdup(text);
-    json_error_t jerr;
-    json_t *v;
-
-    assert_non_null(s);
-    for (char *c = s; *c; c++) {
-        if (*c == '\'')
-            *c = '"';
-        else if (*c == '^')
-            *c = '\'';
-    }
-    v = json_loads(s, JSON_DECODE_ANY, &jerr);
-    if (!v)
-        fail_msg("bad test JSON at %d:%d: %s\n%s", jerr.line, jerr.column, jerr.text, s);
-    free(s);
-    return v;
-}
-
-struct fx {
-    json_t *pod;
-    json_t *block;
-    struct pt_plan_input in;
-    struct pt_plan p;
-};
-
-static void run_on(struct fx *f, json_t *pod, json_t *block, enum pt_role role, int main_index)
-{
-    struct pt_error err;
-    const char *mode;
-
-    memset(f, 0, sizeof(*f));
-    pt_error_clear(&err);
-    f->pod = pod;
-    f->block = block;
-    mode = json_string_value(json_object_get(block, "mode"));
-    f->in.block = block;
-    f->in.override = mode && strcmp(mode, "override") == 0;
-    f->in.role = role;
-    f->in.main = main_index;
-    f->in.pod = pod;
-    f->in.digest = "sha256:000000000000";
-    f->p.pod = json_deep_copy(pod);
-    assert_non_null(f->p.pod);
-    if (pt_plan__runtime(&f->in, &f->p, &err) != 0)
-        fail_msg("stage failed: %s", err.text);
-    for (size_t i = 0; i < f->p.n; i++) {
-        const struct pt_change *c = &f->p.changes[i];
-        size_t len = strlen("podtune: ") + strlen(c->field) + 2 +
-                     strlen(c->note ? c->note : pt_reason_name(c->reason));
-        if (len >= 120)
-            fail_msg("warning too long (%zu): %s: %s", len, c->field, c->note);
-    }
-}
+#include "plan_fixture.h"
 
 static void run(struct fx *f, const char *pod, const char *block, enum pt_role role, int main_index)
 {
-    run_on(f, J(pod), J(block), role, main_index);
-}
-
-static void fx_free(struct fx *f)
-{
-    pt_plan_cleanup(&f->p);
-    json_decref(f->pod);
-    json_decref(f->block);
-}
-
-static void assert_idempotent(struct fx *f)
-{
-    struct fx again;
-
-    run_on(&again, json_deep_copy(f->p.pod), json_incref(f->block), f->in.role, f->in.main);
-    if (!json_equal(again.p.pod, f->p.pod)) {
-        char *a = json_dumps(f->p.pod, JSON_SORT_KEYS), *b = json_dumps(again.p.pod, JSON_SORT_KEYS);
-        fail_msg("second run changed the pod:\n%s\n%s", a, b);
-    }
-    if (again.p.n != 0)
-        fail_msg("second run recorded %zu changes, first: %s", again.p.n, again.p.changes[0].field);
-    fx_free(&again);
-}
-
-static void assert_json(const json_t *got, const char *want_text)
-{
-    json_t *want = J(want_text);
-
-    if (!json_equal(got, want)) {
-        char *a = json_dumps(got, JSON_SORT_KEYS), *b = json_dumps(want, JSON_SORT_KEYS);
-        fail_msg("got  %s\nwant %s", a, b);
-    }
-    json_decref(want);
-}
-
-static const json_t *at(const json_t *v, const char *path)
-{
-    while (v && *path) {
-        const char *end = strchr(path, '/');
-        size_t n = end ? (size_t)(end - path) : strlen(path);
-        char key[128];
-
-        snprintf(key, sizeof(key), "%.*s", (int)n, path);
-        v = json_is_array(v) ? json_array_get(v, strtoul(key, NULL, 10)) : json_object_get(v, key);
-        path += n + (end ? 1 : 0);
-    }
-    return v;
-}
-
-static size_t count(const struct pt_plan *p, enum pt_reason r, const char *field)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < p->n; i++)
-        n += p->changes[i].reason == r && strcmp(p->changes[i].field, field) == 0;
-    return n;
+    fx_run(f, pt_plan__runtime, J(pod), J(block), role, main_index);
 }
 
 static int same(const json_t *a, const json_t *b)
@@ -206,7 +96,7 @@ static void env_override(void **state)
     assert_string_equal(f.p.changes[1].from, "(valueFrom)");
     assert_string_equal(f.p.changes[0].from, "spark");
     assert_string_equal(f.p.changes[2].from, "Europe/Paris");
-    assert_idempotent(&f);
+    fx_assert_idempotent(&f);
     fx_free(&f);
 }
 
@@ -228,7 +118,7 @@ static void env_odd_shapes(void **state)
     run(&f, "{'spec': {'containers': [{'name': 'c', 'env': null}]}}", "{'env': {'A': '1'}}",
         PT_ROLE_FLINK_JOBMANAGER, 0);
     assert_json(at(f.p.pod, "spec/containers/0/env"), "[{'name': 'A', 'value': '1'}]");
-    assert_idempotent(&f);
+    fx_assert_idempotent(&f);
     fx_free(&f);
 }
 
@@ -254,7 +144,7 @@ static void spark_java_options_next_index(void **state)
     /* idempotency without the skipped option (a skip is re-reported) */
     run(&f, EXECUTOR, "{'javaOptions': ['-XX:MaxGCPauseMillis=200', '-Dlog4j2.level=WARN']}",
         PT_ROLE_SPARK_EXECUTOR, 1);
-    assert_idempotent(&f);
+    fx_assert_idempotent(&f);
     fx_free(&f);
 
     /* gaps and a non-numeric suffix: the next index follows the highest */
@@ -300,7 +190,7 @@ static void flink_java_options_absent_and_present(void **state)
         "{'javaOptions': ['-Dz=3', '-Dy=2']}", PT_ROLE_FLINK_TASKMANAGER, 0);
     assert_json(at(f.p.pod, "spec/containers/0/env"),
                 "[{'name': 'JVM_ARGS', 'value': '-Dz=3'}, {'name': 'FLINK_ENV_JAVA_OPTS', 'value': '-Dx=1 -Dy=2'}]");
-    assert_idempotent(&f);
+    fx_assert_idempotent(&f);
     fx_free(&f);
 
     run(&f, "{'spec': {'containers': [{'name': 'flink-main-container', 'env': ["
@@ -309,7 +199,7 @@ static void flink_java_options_absent_and_present(void **state)
     assert_json(at(f.p.pod, "spec/containers/0/env"),
                 "[{'name': 'FLINK_ENV_JAVA_OPTS', 'value': ' -Dx=1  -XX:+UseG1GC -Dy=2'}]");
     assert_int_equal(f.p.n, 1);
-    assert_idempotent(&f);
+    fx_assert_idempotent(&f);
     fx_free(&f);
 
     /* a prefix of an existing option is not the option */
@@ -366,7 +256,7 @@ static void spark_conf_inserted_after_driver(void **state)
     run(&f, DRIVER, "{'sparkConf': {'spark.a': '1', 'spark.b': 'x=y'}}", PT_ROLE_SPARK_DRIVER, 1);
     assert_json(at(f.p.pod, "spec/containers/1/args/2"), "'spark.a=1'");
     assert_json(at(f.p.pod, "spec/containers/1/args/4"), "'spark.b=x=y'");
-    assert_idempotent(&f);
+    fx_assert_idempotent(&f);
     fx_free(&f);
 }
 
@@ -443,7 +333,7 @@ static void flink_conf_taskmanager(void **state)
 
     run(&f, TASKMANAGER, "{'flinkConf': {'state.backend.type': 'rocksdb', 'pipeline.name': 'it^s a b'}}",
         PT_ROLE_FLINK_TASKMANAGER, 1);
-    assert_idempotent(&f);
+    fx_assert_idempotent(&f);
     fx_free(&f);
 }
 
@@ -493,7 +383,7 @@ static void flink_conf_values_survive_bash(void **state)
 
     assert_non_null(pod);
     assert_non_null(block);
-    run_on(&f, pod, block, PT_ROLE_FLINK_TASKMANAGER, 0);
+    fx_run(&f, pt_plan__runtime, pod, block, PT_ROLE_FLINK_TASKMANAGER, 0);
     cmd = json_string_value(at(f.p.pod, "spec/containers/0/args/2"));
     assert_non_null(cmd);
     assert_int_equal(strncmp(cmd, script, strlen(script)), 0);
@@ -527,7 +417,7 @@ static void flink_conf_jobmanager(void **state)
     assert_json(at(f.p.pod, "spec/containers/0/args/2"),
                 "'kubernetes-jobmanager.sh kubernetes-application -Djobmanager.memory.process.size=^2g^"
                 " -Dtaskmanager.numberOfTaskSlots=^4^ '");
-    assert_idempotent(&f);
+    fx_assert_idempotent(&f);
     fx_free(&f);
 
     /* session mode with entrypoint args and a property already in the -Dk=v form */

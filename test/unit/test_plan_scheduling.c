@@ -12,124 +12,12 @@
 
 #include "podtune/plan.h"
 
-typedef int (*stage_fn)(const struct pt_plan_input *, struct pt_plan *, struct pt_error *);
+#include "plan_fixture.h"
 
-/* Parses JSON written with single quotes (readable literals); caller owns it. */
-static json_t *J(const char *text)
+/* Runs stage on an executor pod whose main container is the first. */
+static void run(struct fx *f, plan_stage_fn stage, const char *pod, const char *block)
 {
-    char *s = strdup(text);
-    json_error_t jerr;
-    json_t *v;
-
-    assert_non_null(s);
-    for (char *c = s; *c; c++)
-        if (*c == '\'')
-            *c = '"';
-    v = json_loads(s, 0, &jerr);
-    if (!v)
-        fail_msg("bad test JSON at %d:%d: %s\n%s", jerr.line, jerr.column, jerr.text, s);
-    free(s);
-    return v;
-}
-
-struct fx {
-    json_t *pod;   /* the input pod (original) */
-    json_t *block; /* the role block */
-    struct pt_plan_input in;
-    struct pt_plan p;
-};
-
-/* Runs stage on a copy of pod under block; the fixture owns both. */
-static void run_on(struct fx *f, stage_fn stage, json_t *pod, json_t *block, enum pt_role role)
-{
-    struct pt_error err;
-    const char *mode;
-
-    memset(f, 0, sizeof(*f));
-    pt_error_clear(&err);
-    f->pod = pod;
-    f->block = block;
-    mode = json_string_value(json_object_get(block, "mode"));
-    f->in.block = block;
-    f->in.override = mode && strcmp(mode, "override") == 0;
-    f->in.role = role;
-    f->in.main = 0;
-    f->in.pod = pod;
-    f->in.digest = "sha256:000000000000";
-    f->p.pod = json_deep_copy(pod);
-    assert_non_null(f->p.pod);
-    if (stage(&f->in, &f->p, &err) != 0)
-        fail_msg("stage failed: %s", err.text);
-    assert_true(json_equal(f->pod, pod)); /* the original is never written */
-    for (size_t i = 0; i < f->p.n; i++) {
-        const struct pt_change *c = &f->p.changes[i];
-        size_t len = strlen("podtune: ") + strlen(c->field) + 2 +
-                     strlen(c->note ? c->note : pt_reason_name(c->reason));
-        if (len >= 120)
-            fail_msg("warning too long (%zu): %s: %s", len, c->field, c->note);
-    }
-}
-
-static void run(struct fx *f, stage_fn stage, const char *pod, const char *block)
-{
-    run_on(f, stage, J(pod), J(block), PT_ROLE_SPARK_EXECUTOR);
-}
-
-static void fx_free(struct fx *f)
-{
-    pt_plan_cleanup(&f->p);
-    json_decref(f->pod);
-    json_decref(f->block);
-}
-
-/* Runs stage again on f's output with the same block: nothing may change and
- * nothing may be recorded. */
-static void assert_idempotent(struct fx *f, stage_fn stage)
-{
-    struct fx again;
-
-    run_on(&again, stage, json_deep_copy(f->p.pod), json_incref(f->block), f->in.role);
-    if (!json_equal(again.p.pod, f->p.pod)) {
-        char *a = json_dumps(f->p.pod, JSON_SORT_KEYS), *b = json_dumps(again.p.pod, JSON_SORT_KEYS);
-        fail_msg("second run changed the pod:\n%s\n%s", a, b);
-    }
-    if (again.p.n != 0)
-        fail_msg("second run recorded %zu changes, first: %s", again.p.n, again.p.changes[0].field);
-    fx_free(&again);
-}
-
-static void assert_json(const json_t *got, const char *want_text)
-{
-    json_t *want = J(want_text);
-
-    if (!json_equal(got, want)) {
-        char *a = json_dumps(got, JSON_SORT_KEYS), *b = json_dumps(want, JSON_SORT_KEYS);
-        fail_msg("got  %s\nwant %s", a, b);
-    }
-    json_decref(want);
-}
-
-/* The value at a slash-separated path of keys and array indexes, or NULL. */
-static const json_t *at(const json_t *v, const char *path)
-{
-    while (v && *path) {
-        const char *end = strchr(path, '/');
-        size_t n = end ? (size_t)(end - path) : strlen(path);
-        char key[128];
-
-        snprintf(key, sizeof(key), "%.*s", (int)n, path);
-        v = json_is_array(v) ? json_array_get(v, strtoul(key, NULL, 10)) : json_object_get(v, key);
-        path += n + (end ? 1 : 0);
-    }
-    return v;
-}
-
-static size_t count(const struct pt_plan *p, enum pt_reason r, const char *field)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < p->n; i++)
-        n += p->changes[i].reason == r && strcmp(p->changes[i].field, field) == 0;
-    return n;
+    fx_run(f, stage, J(pod), J(block), PT_ROLE_SPARK_EXECUTOR, 0);
 }
 
 /* The first change recorded for field, or a failed test. */
@@ -162,7 +50,7 @@ static void required_no_affinity_creates_one_term(void **state)
                 "{'key': 'node-type', 'operator': 'In', 'values': ['hm', 'xl']},"
                 "{'key': 'spot', 'operator': 'DoesNotExist'}]}]}}}");
     assert_int_equal(count(&f.p, PT_REASON_FILLED, "nodeAffinity.required"), 2);
-    assert_idempotent(&f, pt_plan__scheduling);
+    fx_assert_idempotent(&f);
     fx_free(&f);
 }
 
@@ -185,7 +73,7 @@ static void required_affinity_null_and_empty_terms(void **state)
                             "nodeSelectorTerms");
         assert_int_equal(json_array_size(terms), 1);
         assert_int_equal(json_array_size(at(terms, "0/matchExpressions")), 2);
-        assert_idempotent(&f, pt_plan__scheduling);
+        fx_assert_idempotent(&f);
         fx_free(&f);
     }
 }
@@ -216,7 +104,7 @@ static void required_anded_into_every_term(void **state)
                 "  {'key': 'spot', 'operator': 'DoesNotExist'}]}"
                 "]}");
     assert_int_equal(count(&f.p, PT_REASON_FILLED, "nodeAffinity.required"), 2);
-    assert_idempotent(&f, pt_plan__scheduling);
+    fx_assert_idempotent(&f);
     fx_free(&f);
 }
 
@@ -286,7 +174,7 @@ static void preferred_appended_unless_equal(void **state)
                 "{'weight': 20, 'preference': {'matchExpressions': [{'key': 'gpu', 'operator': 'Exists'}]}}");
     assert_int_equal(count(&f.p, PT_REASON_FILLED, "nodeAffinity.preferred"), 1);
     assert_null(at(f.p.pod, "spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution"));
-    assert_idempotent(&f, pt_plan__scheduling);
+    fx_assert_idempotent(&f);
     fx_free(&f);
 }
 
@@ -318,7 +206,7 @@ static void tolerations_equal_with_defaults_not_added(void **state)
                 "{'key': 'node.kubernetes.io/not-ready', 'operator': 'Exists', 'effect': 'NoExecute'},"
                 "{'key': 'spot', 'operator': 'Exists', 'effect': 'NoSchedule'}]");
     assert_int_equal(count(&f.p, PT_REASON_FILLED, "tolerations"), 2);
-    assert_idempotent(&f, pt_plan__scheduling);
+    fx_assert_idempotent(&f);
     fx_free(&f);
 }
 
@@ -355,7 +243,7 @@ static void node_selector_fill_and_override(void **state)
     assert_json(at(f.p.pod, "spec/nodeSelector"), "{'node-type': 'hm'}");
     assert_int_equal(count(&f.p, PT_REASON_OVERRIDDEN, "nodeSelector.node-type"), 1);
     assert_string_equal(change(&f.p, "nodeSelector.node-type")->from, "small");
-    assert_idempotent(&f, pt_plan__scheduling);
+    fx_assert_idempotent(&f);
     fx_free(&f);
 }
 
@@ -375,7 +263,7 @@ static void priority_set_with_value(void **state)
     assert_int_equal(count(&f.p, PT_REASON_OVERRIDDEN, "priority"), 1);
     assert_string_equal(change(&f.p, "priority")->from, "0");
     assert_string_equal(change(&f.p, "priority")->to, "1000");
-    assert_idempotent(&f, pt_plan__scheduling);
+    fx_assert_idempotent(&f);
     fx_free(&f);
 }
 
@@ -424,7 +312,7 @@ static void scheduler_default_counts_as_unset(void **state)
     assert_string_equal(json_string_value(at(f.p.pod, "spec/schedulerName")), "yunikorn");
     assert_int_equal(count(&f.p, PT_REASON_FILLED, "schedulerName"), 1);
     assert_string_equal(change(&f.p, "schedulerName")->from, "default-scheduler");
-    assert_idempotent(&f, pt_plan__scheduling);
+    fx_assert_idempotent(&f);
     fx_free(&f);
     run(&f, pt_plan__scheduling, "{" POD_BASE ", 'schedulerName': 'volcano'}}",
         "{'mode': 'fill', 'schedulerName': 'yunikorn'}");
@@ -481,7 +369,7 @@ static void metadata_absent_and_odd(void **state)
     run(&f, pt_plan__metadata, "{'spec': {'containers': [{}]}}",
         "{'mode': 'override', 'labels': {'a/b': '1'}}");
     assert_json(at(f.p.pod, "metadata"), "{'labels': {'a/b': '1'}}");
-    assert_idempotent(&f, pt_plan__metadata);
+    fx_assert_idempotent(&f);
     fx_free(&f);
     run(&f, pt_plan__metadata, "{'metadata': {'labels': ['x']}, 'spec': {'containers': [{}]}}",
         "{'labels': {'a': '1'}, 'annotations': {'b': '2'}}");
@@ -507,9 +395,9 @@ static void full_block_idempotent(void **state)
         " 'priority': 0, 'schedulerName': 'default-scheduler', 'tolerations': ["
         " {'key': 'node.kubernetes.io/not-ready', 'operator': 'Exists', 'effect': 'NoExecute', 'tolerationSeconds': 300}]}}",
         block);
-    assert_idempotent(&f, pt_plan__scheduling);
-    run_on(&g, pt_plan__metadata, json_deep_copy(f.p.pod), J(block), PT_ROLE_SPARK_EXECUTOR);
-    assert_idempotent(&g, pt_plan__metadata);
+    fx_assert_idempotent(&f);
+    fx_run(&g, pt_plan__metadata, json_deep_copy(f.p.pod), J(block), PT_ROLE_SPARK_EXECUTOR, 0);
+    fx_assert_idempotent(&g);
     assert_int_equal(json_integer_value(at(f.p.pod, "spec/priority")), -10);
     assert_int_equal(json_array_size(at(f.p.pod, "spec/tolerations")), 2);
     fx_free(&g);
