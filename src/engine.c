@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "podtune/jsonpatch.h"
+#include "podtune/utf8.h"
 
 #define WARNING_MAX 119 /* the apiserver drops warnings of 120 bytes or more */
 
@@ -25,7 +26,9 @@ const char *pt_status_name(enum pt_status s)
     return "error";
 }
 
-/* Appends a warning, cut to WARNING_MAX bytes on a UTF-8 boundary. */
+/* Appends a warning, cut to WARNING_MAX bytes on a UTF-8 boundary. Bytes of a
+ * character that a byte-counted format cut in half are dropped first: the
+ * warning goes into JSON, and invalid UTF-8 there would lose the response. */
 static int add_warning(struct pt_outcome *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static int add_warning(struct pt_outcome *out, const char *fmt, ...)
@@ -37,7 +40,7 @@ static int add_warning(struct pt_outcome *out, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    if (strlen(buf) > WARNING_MAX) {
+    if (pt_utf8_scrub(buf) > WARNING_MAX) {
         size_t cut = WARNING_MAX - 3;
         while (cut > 0 && ((unsigned char)buf[cut] & 0xC0) == 0x80)
             cut--;

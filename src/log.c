@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "podtune/error.h"
+#include "podtune/utf8.h"
 
 #define LINE_MAX_BYTES  8192
 #define VALUE_MAX_BYTES 2048
@@ -47,37 +48,6 @@ static void putc_(struct lbuf *b, char c)
     put(b, &c, 1);
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    size_t need;
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        need = 2;
-    else if (c >= 0xe0 && c <= 0xef)
-        need = 3;
-    else if (c >= 0xf0 && c <= 0xf4)
-        need = 4;
-    else
-        return 0;
-    if (n < need)
-        return 0;
-    for (size_t i = 1; i < need; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    if (c == 0xe0 && s[1] < 0xa0)
-        return 0; /* overlong */
-    if (c == 0xed && s[1] >= 0xa0)
-        return 0; /* surrogate */
-    if (c == 0xf0 && s[1] < 0x90)
-        return 0;
-    if (c == 0xf4 && s[1] >= 0x90)
-        return 0;
-    return need;
-}
-
 /* Writes s escaped for JSON (or, when text, for a logfmt value), at most
  * VALUE_MAX_BYTES of input; invalid UTF-8 becomes U+FFFD. */
 static void put_escaped(struct lbuf *b, const char *str, int json)
@@ -113,7 +83,7 @@ static void put_escaped(struct lbuf *b, const char *str, int json)
             putc_(b, (char)c);
             i++;
         } else {
-            size_t k = utf8_seq(s + i, n - i);
+            size_t k = pt_utf8_seq(s + i, n - i);
             if (k == 0) {
                 puts_(b, "\xef\xbf\xbd");
                 i++;

@@ -1,6 +1,7 @@
 /* plan.c — the planner's frame: deep-copies the pod, runs the stages in order,
  * records the provenance annotations, and keeps the list of changes. */
 #include "podtune/plan.h"
+#include "podtune/utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -58,6 +59,12 @@ int pt_plan_note(struct pt_plan *p, enum pt_reason reason, const char *field, co
         free(c->note);
         return PT_ENOMEM;
     }
+    /* Callers build these with byte-counted cuts ("%.40s", fixed buffers) that
+     * can split a character of a pod's text; they end up in JSON. */
+    pt_utf8_scrub(c->field);
+    pt_utf8_scrub(c->from);
+    pt_utf8_scrub(c->to);
+    pt_utf8_scrub(c->note);
     p->n++;
     return PT_OK;
 }

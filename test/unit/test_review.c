@@ -3,9 +3,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
+#include "podtune/diag.h"
 #include "podtune/review.h"
 
 static const char *POD_REVIEW =
@@ -144,6 +147,86 @@ static void test_subresource_not_pod(void **state)
     pt_review_cleanup(&rv);
 }
 
+/* Answers a CREATE review of pod (JSON text) under the bundled policies. */
+static json_t *respond_bundled(const char *pod, struct pt_outcome *oc)
+{
+    struct pt_diags diags;
+    struct pt_policy_set *set;
+    struct pt_review rv;
+    struct pt_error err;
+    json_t *review, *resp;
+    char *body;
+
+    pt_diags_init(&diags);
+    set = pt_policy_load_dir("policies", &diags);
+    assert_non_null(set);
+    pt_diags_cleanup(&diags);
+    review = json_pack("{s:s, s:s, s:{s:s, s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}, s:s, s:s, s:o}}",
+                       "apiVersion", "admission.k8s.io/v1", "kind", "AdmissionReview", "request",
+                       "uid", "u-8", "kind", "group", "", "version", "v1", "kind", "Pod",
+                       "resource", "group", "", "version", "v1", "resource", "pods", "operation",
+                       "CREATE", "namespace", "etl", "object", json_loads(pod, 0, NULL));
+    assert_non_null(review);
+    body = json_dumps(review, JSON_COMPACT);
+    assert_int_equal(decode(body, &rv, &err), 0);
+    resp = pt_review_respond(set, &rv, oc);
+    free(body);
+    json_decref(review);
+    pt_review_cleanup(&rv);
+    pt_policy_set_unref(set);
+    return resp;
+}
+
+/* Every string of the response is valid UTF-8 even where podtune cut a pod's
+ * text in the middle of a character (a profile name quoted to 40 bytes, a
+ * resource name cut to the field buffer): the pod is answered, not refused. */
+static void test_cut_text_stays_utf8(void **state)
+{
+    char pod[2048], name[400];
+    size_t n = 0;
+    (void)state;
+
+    /* 39 ASCII bytes then "é": the quote cuts between its two bytes */
+    snprintf(pod, sizeof(pod),
+             "{\"metadata\":{\"name\":\"d\",\"labels\":{\"spark-role\":\"driver\"},"
+             "\"annotations\":{\"podtune.io/profile\":\"%s\\u00e9\"}},"
+             "\"spec\":{\"containers\":[{\"name\":\"spark-kubernetes-driver\"}]}}",
+             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    {
+        struct pt_outcome oc;
+        json_t *resp = respond_bundled(pod, &oc), *w;
+        assert_non_null(resp);
+        assert_int_equal(oc.status, PT_STATUS_UNKNOWN_PROFILE);
+        w = json_object_get(json_object_get(resp, "response"), "warnings");
+        assert_int_equal(json_array_size(w), 1);
+        assert_non_null(strstr(json_string_value(json_array_get(w, 0)), "does not exist"));
+        pt_outcome_cleanup(&oc);
+        json_decref(resp);
+    }
+    /* a resource name of 2-byte characters longer than the field buffer */
+    n += (size_t)snprintf(name, sizeof(name), "x");
+    while (n + 2 < sizeof(name))
+        n += (size_t)snprintf(name + n, sizeof(name) - n, "\xc3\xa9");
+    snprintf(pod, sizeof(pod),
+             "{\"metadata\":{\"name\":\"e\",\"labels\":{\"spark-role\":\"executor\"}},"
+             "\"spec\":{\"containers\":[{\"name\":\"spark-kubernetes-executor\","
+             "\"resources\":{\"requests\":{\"%s\":\"lots\"}}}]}}",
+             name);
+    {
+        struct pt_outcome oc;
+        json_t *resp = respond_bundled(pod, &oc), *r;
+        assert_non_null(resp);
+        assert_int_equal(oc.status, PT_STATUS_TUNED);
+        r = json_object_get(resp, "response");
+        assert_non_null(json_object_get(r, "patch"));
+        assert_non_null(strstr(json_string_value(json_object_get(
+                                   json_object_get(r, "auditAnnotations"), "changes")),
+                               "skipped"));
+        pt_outcome_cleanup(&oc);
+        json_decref(resp);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -152,6 +235,7 @@ int main(void)
         cmocka_unit_test(test_other_operations_untouched),
         cmocka_unit_test(test_fail_safe_without_policies),
         cmocka_unit_test(test_subresource_not_pod),
+        cmocka_unit_test(test_cut_text_stays_utf8),
     };
     return cmocka_run_group_tests_name("review", tests, NULL, NULL);
 }

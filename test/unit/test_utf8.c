@@ -1,0 +1,56 @@
+/* test_utf8.c — UTF-8 sequence lengths and scrubbing the bytes a cut left behind. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "podtune/utf8.h"
+
+static void test_seq(void **state)
+{
+    (void)state;
+    assert_int_equal(pt_utf8_seq((const unsigned char *)"a", 1), 1);
+    assert_int_equal(pt_utf8_seq((const unsigned char *)"\xc3\xa9", 2), 2);
+    assert_int_equal(pt_utf8_seq((const unsigned char *)"\xc3\xa9", 1), 0); /* cut */
+    assert_int_equal(pt_utf8_seq((const unsigned char *)"\xe2\x82\xac", 3), 3);
+    assert_int_equal(pt_utf8_seq((const unsigned char *)"\xf0\x9f\x98\x80", 4), 4);
+    assert_int_equal(pt_utf8_seq((const unsigned char *)"\xc0\xaf", 2), 0);     /* overlong */
+    assert_int_equal(pt_utf8_seq((const unsigned char *)"\xed\xa0\x80", 3), 0); /* surrogate */
+    assert_int_equal(pt_utf8_seq((const unsigned char *)"\xf4\x90\x80\x80", 4), 0);
+    assert_int_equal(pt_utf8_seq((const unsigned char *)"\x80", 1), 0);
+}
+
+static void test_scrub(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"plain", "plain"},
+        {"caf\xc3\xa9", "caf\xc3\xa9"},
+        {"caf\xc3", "caf"},                           /* a cut after the lead byte */
+        {"a\xc3\" (annotation)", "a\" (annotation)"}, /* a cut inside "%.40s" */
+        {"\xe2\x82", ""},
+        {"x\x80y\xffz", "xyz"},
+        {"", ""},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char buf[64];
+        snprintf(buf, sizeof(buf), "%s", cases[i].in);
+        assert_int_equal(pt_utf8_scrub(buf), strlen(cases[i].out));
+        assert_string_equal(buf, cases[i].out);
+    }
+    assert_int_equal(pt_utf8_scrub(NULL), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_seq),
+        cmocka_unit_test(test_scrub),
+    };
+    return cmocka_run_group_tests_name("utf8", tests, NULL, NULL);
+}
