@@ -487,9 +487,11 @@ int pt_jvm_size_parse(const char *s, int64_t *bytes, struct pt_error *err)
         return pt_error_set(err, PT_EINVAL,
                             "invalid JVM size \"%s\": must start with a digit (e.g. 512m, 4g)", q);
     for (; is_digit(s[i]); i++) {
-        v = v * 10 + (uint64_t)(s[i] - '0');
-        if (v > INT64_MAX)
+        uint64_t d = (uint64_t)(s[i] - '0');
+        /* checked before multiplying: v * 10 could wrap past 2^64 */
+        if (v > ((uint64_t)INT64_MAX - d) / 10)
             return pt_error_set(err, PT_ERANGE, "JVM size \"%s\" is out of range", q);
+        v = v * 10 + d;
     }
     if (s[i]) {
         switch (s[i]) {

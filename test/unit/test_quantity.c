@@ -660,6 +660,10 @@ static void test_jvm_parse(void **state)
         {"9007199254740992k", PT_ERANGE, 0},
         {"9223372036854775808", PT_ERANGE, 0},
         {"99999999999999999999999999g", PT_ERANGE, 0},
+        /* 2^64 and 2^64 + 1: the digits must not wrap around to 0 and 1 */
+        {"18446744073709551616", PT_ERANGE, 0},
+        {"18446744073709551617m", PT_ERANGE, 0},
+        {"92233720368547758070", PT_ERANGE, 0},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int64_t v = -7;
