@@ -207,7 +207,12 @@ static int plan_required(const json_t *reqs, json_t *spec, struct pt_plan *p)
     if (json_array_size(terms) == 0) {
         json_t *exprs = json_deep_copy(reqs);
         json_t *t = json_object();
-        if (!exprs || !t || json_object_set_new(t, "matchExpressions", exprs) != 0) {
+        if (!exprs || !t) {
+            json_decref(exprs);
+            json_decref(t);
+            return PT_ENOMEM;
+        }
+        if (json_object_set_new(t, "matchExpressions", exprs) != 0) { /* takes exprs */
             json_decref(t);
             return PT_ENOMEM;
         }
