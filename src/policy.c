@@ -397,59 +397,65 @@ done:
     return rc;
 }
 
+/* The canonical JSON of one profile's meaning, as a new reference, or NULL
+ * when out of memory (nothing is left behind). */
+static json_t *profile_json(const struct pt_profile *p)
+{
+    json_t *ns = json_array(), *roles = json_object(), *match = json_null();
+
+    if (!ns || !roles)
+        goto fail;
+    for (size_t k = 0; k < p->n_namespaces; k++)
+        if (json_array_append_new(ns, json_string(p->namespaces[k])) != 0)
+            goto fail;
+    for (int r = 0; r < PT_ROLE_COUNT; r++)
+        if (p->roles[r] && json_object_set(roles, pt_role_name((enum pt_role)r), p->roles[r]) != 0)
+            goto fail;
+    if (p->has_match) {
+        json_t *wl = json_array();
+        for (int r = 0; wl && r < PT_ROLE_COUNT; r++) {
+            if ((p->match_roles & (1u << r)) &&
+                json_array_append_new(wl, json_string(pt_role_name((enum pt_role)r))) != 0) {
+                json_decref(wl);
+                wl = NULL;
+            }
+        }
+        /* "o" takes wl, also when packing fails */
+        if (!(match = json_pack("{s:o, s:O}", "workloads", wl, "labels", p->match_labels)))
+            goto fail;
+    }
+    /* takes ns, match and roles, also when packing fails */
+    return json_pack("{s:s, s:I, s:b, s:o, s:o, s:o}", "name", p->name, "priority",
+                     (json_int_t)p->priority, "enforce", p->enforce, "namespaces", ns, "match",
+                     match, "roles", roles);
+fail:
+    json_decref(ns);
+    json_decref(roles);
+    json_decref(match);
+    return NULL;
+}
+
 /* The canonical JSON of the set's meaning, hashed for the digest. */
 static int compute_digest(struct pt_policy_set *set)
 {
+    const size_t flags = JSON_COMPACT | JSON_SORT_KEYS;
     json_t *all = json_array();
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     char *text = NULL;
+    size_t len;
     int rc = PT_ENOMEM;
 
     if (!all)
         return PT_ENOMEM;
-    for (size_t i = 0; i < set->n; i++) {
-        const struct pt_profile *p = &set->profiles[i];
-        json_t *o = json_object(), *ns = json_array(), *roles = json_object(), *match = json_null();
-
-        if (!o || !ns || !roles || json_array_append_new(all, o) != 0) {
-            json_decref(ns);
-            json_decref(roles);
+    for (size_t i = 0; i < set->n; i++)
+        if (json_array_append_new(all, profile_json(&set->profiles[i])) != 0)
             goto fail;
-        }
-        for (size_t k = 0; k < p->n_namespaces; k++)
-            if (json_array_append_new(ns, json_string(p->namespaces[k])) != 0)
-                goto fail_parts;
-        for (int r = 0; r < PT_ROLE_COUNT; r++)
-            if (p->roles[r] &&
-                json_object_set(roles, pt_role_name((enum pt_role)r), p->roles[r]) != 0)
-                goto fail_parts;
-        if (p->has_match) {
-            json_t *wl = json_array();
-            match = json_pack("{s:o,s:O}", "workloads", wl, "labels", p->match_labels);
-            for (int r = 0; wl && r < PT_ROLE_COUNT; r++)
-                if (p->match_roles & (1u << r))
-                    json_array_append_new(wl, json_string(pt_role_name((enum pt_role)r)));
-            if (!match)
-                goto fail_parts;
-        }
-        if (json_object_set_new(o, "name", json_string(p->name)) != 0 ||
-            json_object_set_new(o, "priority", json_integer(p->priority)) != 0 ||
-            json_object_set_new(o, "enforce", json_boolean(p->enforce)) != 0 ||
-            json_object_set_new(o, "namespaces", ns) != 0 ||
-            json_object_set_new(o, "match", match) != 0 ||
-            json_object_set_new(o, "roles", roles) != 0)
-            goto fail;
-        continue;
-    fail_parts:
-        json_decref(ns);
-        json_decref(roles);
-        json_decref(match);
+    /* into our own buffer: json_dumps' text would come from jansson's allocator */
+    if (!(len = json_dumpb(all, NULL, 0, flags)) || !(text = malloc(len)) ||
+        json_dumpb(all, text, len, flags) != len)
         goto fail;
-    }
-    if (!(text = json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS)))
-        goto fail;
-    if (!EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL) || mdlen < 6) {
+    if (!EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL) || mdlen < 6) {
         rc = PT_EIO;
         goto fail;
     }

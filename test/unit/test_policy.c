@@ -1148,6 +1148,68 @@ static void test_bundled_policies(void **state)
     pt_diags_cleanup(&d);
 }
 
+/* jansson's allocator for the next test: counts live values, fails the
+ * allocation numbered oom_fail_at (-1: none). */
+static long oom_allocs, oom_fail_at = -1, oom_live;
+
+static void *oom_malloc(size_t n)
+{
+    if (oom_allocs++ == oom_fail_at)
+        return NULL;
+    oom_live++;
+    return malloc(n);
+}
+
+static void oom_free(void *p)
+{
+    if (p)
+        oom_live--;
+    free(p);
+}
+
+/* Loading the bundled set with each jansson allocation failing in turn: the
+ * load is refused or gives the same set (same digest), and nothing is
+ * leaked either way. */
+static void test_load_out_of_memory(void **state)
+{
+    char digest[sizeof(((struct pt_policy_set *)0)->digest)];
+    long total;
+    (void)state;
+
+    json_set_alloc_funcs(oom_malloc, oom_free);
+    {
+        struct pt_diags d;
+        struct pt_policy_set *set;
+        pt_diags_init(&d);
+        oom_allocs = 0;
+        set = pt_policy_load_dir("policies", &d);
+        assert_non_null(set);
+        total = oom_allocs;
+        memcpy(digest, set->digest, sizeof(digest));
+        pt_policy_set_unref(set);
+        pt_diags_cleanup(&d);
+    }
+    for (long k = 0; k < total; k++) {
+        struct pt_diags d;
+        struct pt_policy_set *set;
+        long before = oom_live;
+
+        pt_diags_init(&d);
+        oom_allocs = 0;
+        oom_fail_at = k;
+        set = pt_policy_load_dir("policies", &d);
+        oom_fail_at = -1;
+        if (set && strcmp(set->digest, digest) != 0)
+            fail_msg("allocation %ld failed: digest %s, want %s", k, set->digest, digest);
+        pt_policy_set_unref(set);
+        pt_diags_cleanup(&d);
+        if (oom_live != before)
+            fail_msg("allocation %ld of %ld failed: %ld values leaked", k, total,
+                     oom_live - before);
+    }
+    json_set_alloc_funcs(malloc, free);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1173,6 +1235,7 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_roles),
         cmocka_unit_test(test_bundled_policies),
+        cmocka_unit_test(test_load_out_of_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
