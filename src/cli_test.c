@@ -56,6 +56,21 @@ static void show_yaml_diff(const char *what, const json_t *expected, const json_
     free(b);
 }
 
+/* A pod quantity as text the quantity parser reads: strings as written,
+ * numbers by their exact value ("%.0f" would round 1.5 up to 2); "" for
+ * anything else. */
+static void quantity_text(const json_t *v, char *buf, size_t len)
+{
+    if (json_is_string(v))
+        snprintf(buf, len, "%s", json_string_value(v));
+    else if (json_is_integer(v))
+        snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(buf, len, "%.17g", json_real_value(v));
+    else
+        snprintf(buf, len, "%s", "");
+}
+
 /* Every container's limit ≥ request for resources that have both. */
 static int check_limits(const json_t *pod, char *why, size_t len)
 {
@@ -78,12 +93,8 @@ static int check_limits(const json_t *pod, char *why, size_t len)
                 char ls[64], rs[64];
                 if (!rv)
                     continue;
-                snprintf(ls, sizeof(ls), "%s", json_is_string(lv) ? json_string_value(lv) : "");
-                snprintf(rs, sizeof(rs), "%s", json_is_string(rv) ? json_string_value(rv) : "");
-                if (json_is_number(lv))
-                    snprintf(ls, sizeof(ls), "%.0f", json_number_value(lv));
-                if (json_is_number(rv))
-                    snprintf(rs, sizeof(rs), "%.0f", json_number_value(rv));
+                quantity_text(lv, ls, sizeof(ls));
+                quantity_text(rv, rs, sizeof(rs));
                 if (pt_quantity_parse(ls, &ql, NULL) == 0 &&
                     pt_quantity_parse(rs, &qr, NULL) == 0 && pt_quantity_cmp(&ql, &qr) < 0) {
                     snprintf(why, len, "%s[%zu] limit %s %s is below request %s", lists[l], i, name,
