@@ -369,6 +369,22 @@ static json_t *new_object(struct vctx *c)
     return o;
 }
 
+static json_t *new_array(struct vctx *c)
+{
+    json_t *a = json_array();
+    if (!a)
+        c->nomem = 1;
+    return a;
+}
+
+/* Stores the valid part v (a new reference, or NULL after its errors were
+ * reported) as obj[key]. */
+static void put_valid(struct vctx *c, json_t *obj, const char *key, json_t *v)
+{
+    if (v)
+        set_new(c, obj, key, v);
+}
+
 /* ---- string maps ----------------------------------------------------------- */
 
 enum key_rule { KEY_LABEL, KEY_ANNOTATION, KEY_META_ANNOTATION, KEY_ENV, KEY_CONF };
@@ -633,8 +649,7 @@ static json_t *node_requirement(struct vctx *c, const struct pt_ynode *n, const 
     if ((values = map_get(n, "values"))) {
         path_join(sub, sizeof(sub), path, "values", 0);
         if (want_seq(c, values, sub)) {
-            if (!(vals = json_array()))
-                c->nomem = 1;
+            vals = new_array(c);
             for (size_t i = 0; vals && i < values->n; i++) {
                 char ipath[PATH_MAX_LEN];
                 const char *s;
@@ -697,10 +712,8 @@ static json_t *requirement_list(struct vctx *c, const struct pt_ynode *n, const 
         verr(c, n, "%s: must not be empty", path);
         return NULL;
     }
-    if (!(out = json_array())) {
-        c->nomem = 1;
+    if (!(out = new_array(c)))
         return NULL;
-    }
     for (size_t i = 0; i < n->n; i++) {
         char ipath[PATH_MAX_LEN];
         json_t *r;
@@ -787,10 +800,8 @@ static json_t *tolerations(struct vctx *c, const struct pt_ynode *n, const char 
 
     if (!want_seq(c, n, path))
         return NULL;
-    if (!(out = json_array())) {
-        c->nomem = 1;
+    if (!(out = new_array(c)))
         return NULL;
-    }
     for (size_t i = 0; i < n->n; i++) {
         const struct pt_ynode *t = n->items[i], *f;
         char ipath[PATH_MAX_LEN], fpath[PATH_MAX_LEN], why[160];
@@ -892,10 +903,8 @@ static json_t *java_options(struct vctx *c, const struct pt_ynode *n, const char
 
     if (!want_seq(c, n, path))
         return NULL;
-    if (!(out = json_array())) {
-        c->nomem = 1;
+    if (!(out = new_array(c)))
         return NULL;
-    }
     for (size_t i = 0; i < n->n; i++) {
         char ipath[PATH_MAX_LEN];
         const char *s;
@@ -930,6 +939,25 @@ static json_t *java_options(struct vctx *c, const struct pt_ynode *n, const char
     return out;
 }
 
+/* A string that must be a DNS-1123 subdomain (priorityClassName,
+ * schedulerName), as a new JSON string, or NULL after reporting why. */
+static json_t *subdomain(struct vctx *c, const struct pt_ynode *n, const char *path)
+{
+    char why[200];
+    const char *s = want_string(c, n, path);
+    json_t *out;
+
+    if (!s)
+        return NULL;
+    if (!pt_policy__is_dns1123_subdomain(s, why, sizeof(why))) {
+        verr(c, n, "%s: \"%s\" is not a valid DNS-1123 subdomain: %s", path, s, why);
+        return NULL;
+    }
+    if (!(out = json_string(s)))
+        c->nomem = 1;
+    return out;
+}
+
 /* ---- role blocks ---------------------------------------------------------------- */
 
 static const char *const block_keys[] = {"mode",          "resources",     "nodeSelector",
@@ -943,7 +971,7 @@ static const char *const block_keys[] = {"mode",          "resources",     "node
 static json_t *block(struct vctx *c, const struct pt_ynode *n, const char *path, enum pt_role role)
 {
     const struct pt_ynode *v;
-    char sub[PATH_MAX_LEN], why[200];
+    char sub[PATH_MAX_LEN];
     json_t *out;
     const char *s;
 
@@ -959,59 +987,31 @@ static json_t *block(struct vctx *c, const struct pt_ynode *n, const char *path,
         else
             set_new(c, out, "mode", json_string(s));
     }
-    if ((v = map_get(n, "resources"))) {
-        json_t *r = resources(c, v, SUB("resources"));
-        if (r)
-            set_new(c, out, "resources", r);
-    }
-    if ((v = map_get(n, "nodeSelector"))) {
-        json_t *r = string_map(c, v, SUB("nodeSelector"), KEY_LABEL, VALUE_LABEL, 0);
-        if (r)
-            set_new(c, out, "nodeSelector", r);
-    }
-    if ((v = map_get(n, "nodeAffinity"))) {
-        json_t *r = node_affinity(c, v, SUB("nodeAffinity"));
-        if (r)
-            set_new(c, out, "nodeAffinity", r);
-    }
-    if ((v = map_get(n, "tolerations"))) {
-        json_t *r = tolerations(c, v, SUB("tolerations"));
-        if (r)
-            set_new(c, out, "tolerations", r);
-    }
-    if ((v = map_get(n, "priorityClassName")) &&
-        (s = want_string(c, v, SUB("priorityClassName")))) {
-        if (!pt_policy__is_dns1123_subdomain(s, why, sizeof(why)))
-            verr(c, v, "%s: \"%s\" is not a valid DNS-1123 subdomain: %s", sub, s, why);
-        else
-            set_new(c, out, "priorityClassName", json_string(s));
-    }
+    if ((v = map_get(n, "resources")))
+        put_valid(c, out, "resources", resources(c, v, SUB("resources")));
+    if ((v = map_get(n, "nodeSelector")))
+        put_valid(c, out, "nodeSelector",
+                  string_map(c, v, SUB("nodeSelector"), KEY_LABEL, VALUE_LABEL, 0));
+    if ((v = map_get(n, "nodeAffinity")))
+        put_valid(c, out, "nodeAffinity", node_affinity(c, v, SUB("nodeAffinity")));
+    if ((v = map_get(n, "tolerations")))
+        put_valid(c, out, "tolerations", tolerations(c, v, SUB("tolerations")));
+    if ((v = map_get(n, "priorityClassName")))
+        put_valid(c, out, "priorityClassName", subdomain(c, v, SUB("priorityClassName")));
     if ((v = map_get(n, "priorityValue"))) {
         int64_t pv;
         if (want_int(c, v, SUB("priorityValue"), INT32_MIN, 1000000000, &pv))
             set_new(c, out, "priorityValue", json_integer(pv));
     }
-    if ((v = map_get(n, "schedulerName")) && (s = want_string(c, v, SUB("schedulerName")))) {
-        if (!pt_policy__is_dns1123_subdomain(s, why, sizeof(why)))
-            verr(c, v, "%s: \"%s\" is not a valid DNS-1123 subdomain: %s", sub, s, why);
-        else
-            set_new(c, out, "schedulerName", json_string(s));
-    }
-    if ((v = map_get(n, "labels"))) {
-        json_t *r = string_map(c, v, SUB("labels"), KEY_LABEL, VALUE_LABEL, 0);
-        if (r)
-            set_new(c, out, "labels", r);
-    }
-    if ((v = map_get(n, "annotations"))) {
-        json_t *r = string_map(c, v, SUB("annotations"), KEY_ANNOTATION, VALUE_ANY, 0);
-        if (r)
-            set_new(c, out, "annotations", r);
-    }
-    if ((v = map_get(n, "env"))) {
-        json_t *r = string_map(c, v, SUB("env"), KEY_ENV, VALUE_ANY, 0);
-        if (r)
-            set_new(c, out, "env", r);
-    }
+    if ((v = map_get(n, "schedulerName")))
+        put_valid(c, out, "schedulerName", subdomain(c, v, SUB("schedulerName")));
+    if ((v = map_get(n, "labels")))
+        put_valid(c, out, "labels", string_map(c, v, SUB("labels"), KEY_LABEL, VALUE_LABEL, 0));
+    if ((v = map_get(n, "annotations")))
+        put_valid(c, out, "annotations",
+                  string_map(c, v, SUB("annotations"), KEY_ANNOTATION, VALUE_ANY, 0));
+    if ((v = map_get(n, "env")))
+        put_valid(c, out, "env", string_map(c, v, SUB("env"), KEY_ENV, VALUE_ANY, 0));
     if ((v = map_get(n, "javaOptions"))) {
         if (role == PT_ROLE_SPARK_DRIVER) {
             verr(c, map_key(n, "javaOptions"),
@@ -1019,9 +1019,7 @@ static json_t *block(struct vctx *c, const struct pt_ynode *n, const char *path,
                  "spark.driver.extraJavaOptions",
                  path);
         } else {
-            json_t *r = java_options(c, v, SUB("javaOptions"));
-            if (r)
-                set_new(c, out, "javaOptions", r);
+            put_valid(c, out, "javaOptions", java_options(c, v, SUB("javaOptions")));
         }
     }
     if ((v = map_get(n, "sparkConf"))) {
@@ -1029,9 +1027,8 @@ static json_t *block(struct vctx *c, const struct pt_ynode *n, const char *path,
             verr(c, map_key(n, "sparkConf"), "%s: sparkConf is only allowed under spark-driver",
                  path);
         } else {
-            json_t *r = string_map(c, v, SUB("sparkConf"), KEY_CONF, VALUE_ANY, 1);
-            if (r)
-                set_new(c, out, "sparkConf", r);
+            put_valid(c, out, "sparkConf",
+                      string_map(c, v, SUB("sparkConf"), KEY_CONF, VALUE_ANY, 1));
         }
     }
     if ((v = map_get(n, "flinkConf"))) {
@@ -1040,9 +1037,8 @@ static json_t *block(struct vctx *c, const struct pt_ynode *n, const char *path,
                  "%s: flinkConf is only allowed under flink-jobmanager and flink-taskmanager",
                  path);
         } else {
-            json_t *r = string_map(c, v, SUB("flinkConf"), KEY_CONF, VALUE_ANY, 0);
-            if (r)
-                set_new(c, out, "flinkConf", r);
+            put_valid(c, out, "flinkConf",
+                      string_map(c, v, SUB("flinkConf"), KEY_CONF, VALUE_ANY, 0));
         }
     }
 #undef SUB
