@@ -792,6 +792,28 @@ static json_t *node_affinity(struct vctx *c, const struct pt_ynode *n, const cha
     return out;
 }
 
+/* The optional string map[key] of an item at ipath, with its path in fpath
+ * (PATH_MAX_LEN bytes). Returns the node with *out set when it is a string;
+ * NULL when absent (*out keeps its default) or after an error (*out keeps its
+ * default and *ok becomes 0). */
+static const struct pt_ynode *optional_string(struct vctx *c, const struct pt_ynode *map,
+                                              const char *key, const char *ipath, char *fpath,
+                                              const char **out, int *ok)
+{
+    const struct pt_ynode *f = map_get(map, key);
+    const char *s;
+
+    if (!f)
+        return NULL;
+    path_join(fpath, PATH_MAX_LEN, ipath, key, 0);
+    if (!(s = want_string(c, f, fpath))) {
+        *ok = 0;
+        return NULL;
+    }
+    *out = s;
+    return f;
+}
+
 static json_t *tolerations(struct vctx *c, const struct pt_ynode *n, const char *path)
 {
     static const char *const keys[] = {"key",    "operator",          "value",
@@ -814,32 +836,18 @@ static json_t *tolerations(struct vctx *c, const struct pt_ynode *n, const char 
         if (!want_map(c, t, ipath))
             continue;
         check_keys(c, t, ipath, keys);
-        if ((f = map_get(t, "key"))) {
-            path_join(fpath, sizeof(fpath), ipath, "key", 0);
-            if (!(key = want_string(c, f, fpath))) {
-                key = "";
-                ok = 0;
-            } else if (key[0] && !pt_policy__is_qualified_name(key, why, sizeof(why))) {
-                verr(c, f, "%s: invalid key '%s': %s", fpath, key, why);
-                ok = 0;
-            }
+        if ((f = optional_string(c, t, "key", ipath, fpath, &key, &ok)) && key[0] &&
+            !pt_policy__is_qualified_name(key, why, sizeof(why))) {
+            verr(c, f, "%s: invalid key '%s': %s", fpath, key, why);
+            ok = 0;
         }
-        if ((f = map_get(t, "operator"))) {
-            path_join(fpath, sizeof(fpath), ipath, "operator", 0);
-            if (!(op = want_string(c, f, fpath))) {
-                op = "Equal";
-                ok = 0;
-            } else if (strcmp(op, "Equal") && strcmp(op, "Exists")) {
-                verr(c, f, "%s: invalid operator \"%s\"; expected Equal or Exists", fpath, op);
-                ok = 0;
-            }
+        if ((f = optional_string(c, t, "operator", ipath, fpath, &op, &ok)) &&
+            strcmp(op, "Equal") && strcmp(op, "Exists")) {
+            verr(c, f, "%s: invalid operator \"%s\"; expected Equal or Exists", fpath, op);
+            ok = 0;
         }
-        if ((f = map_get(t, "value"))) {
-            path_join(fpath, sizeof(fpath), ipath, "value", 0);
-            if (!(value = want_string(c, f, fpath))) {
-                value = "";
-                ok = 0;
-            } else if (!strcmp(op, "Exists") && value[0]) {
+        if ((f = optional_string(c, t, "value", ipath, fpath, &value, &ok))) {
+            if (!strcmp(op, "Exists") && value[0]) {
                 verr(c, f, "%s: must be empty when operator is Exists", fpath);
                 ok = 0;
             } else if (!pt_policy__is_label_value(value, why, sizeof(why))) {
@@ -847,19 +855,13 @@ static json_t *tolerations(struct vctx *c, const struct pt_ynode *n, const char 
                 ok = 0;
             }
         }
-        if ((f = map_get(t, "effect"))) {
-            path_join(fpath, sizeof(fpath), ipath, "effect", 0);
-            if (!(effect = want_string(c, f, fpath))) {
-                effect = "";
-                ok = 0;
-            } else if (strcmp(effect, "NoSchedule") && strcmp(effect, "PreferNoSchedule") &&
-                       strcmp(effect, "NoExecute")) {
-                verr(
-                    c, f,
-                    "%s: invalid effect \"%s\"; expected NoSchedule, PreferNoSchedule or NoExecute",
-                    fpath, effect);
-                ok = 0;
-            }
+        if ((f = optional_string(c, t, "effect", ipath, fpath, &effect, &ok)) &&
+            strcmp(effect, "NoSchedule") && strcmp(effect, "PreferNoSchedule") &&
+            strcmp(effect, "NoExecute")) {
+            verr(c, f,
+                 "%s: invalid effect \"%s\"; expected NoSchedule, PreferNoSchedule or NoExecute",
+                 fpath, effect);
+            ok = 0;
         }
         if ((f = map_get(t, "tolerationSeconds"))) {
             path_join(fpath, sizeof(fpath), ipath, "tolerationSeconds", 0);
