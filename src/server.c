@@ -408,10 +408,9 @@ static enum MHD_Result admit(struct daemon_ctx *dc, struct MHD_Connection *conn,
     memset(&rv, 0, sizeof(rv));
     memset(&oc, 0, sizeof(oc));
     pt_error_clear(&err);
-    if (!set) {
-        ret = refuse(dc, conn, 503, "not ready: no valid policy set is loaded", NULL, "/mutate");
-        goto done;
-    }
+    /* No valid policy set yet (a broken ConfigMap at first deploy): still answer.
+     * The engine admits target pods unchanged with a warning and result="error",
+     * so a failurePolicy: Fail webhook cannot block pod creation on us. */
     if (pt_review_decode(rq->body ? rq->body : "", rq->len, &rv, &err) < 0) {
         char msg[800];
         pt_error_format(&err, msg, sizeof(msg));
