@@ -74,12 +74,11 @@ static int max_lines(const uint8_t *data, size_t size)
 }
 
 /* Loads the temp file; checks everything the result and its diagnostics promise. */
-/* Known finding (test/fuzz/crashes/policy-eof-line-past-end): at the end of a file that does
- * not end in a newline, libyaml forces one and reports its syntax errors on the line after the
- * last. Tolerated (line = last + 1, column 1) until the policy loader clamps it; set to 0 to see
- * it again. */
+/* Regression (test/fuzz/crashes/policy-eof-line-past-end): at the end of a file that does not
+ * end in a newline, libyaml forces one and used to make the loader report its syntax errors on
+ * the line after the last. The loader now clamps them; this stays 0 so the fuzzer holds it. */
 #ifndef TOLERATE_EOF_LINE
-#define TOLERATE_EOF_LINE 1
+#define TOLERATE_EOF_LINE 0
 #endif
 
 static struct pt_policy_set *load_checked(const uint8_t *data, size_t size, struct pt_diags *d)
