@@ -235,13 +235,18 @@ static int report_syntax(const yaml_parser_t *p, const char *file, const char *b
         return PT_ENOMEM;
     if (p->error == YAML_READER_ERROR) {
         offset_position(buf, len, p->problem_offset, &line, &col);
-    } else if (p->problem_mark.index >= len) {
-        /* libyaml adds a line break after input that lacks one, so a problem at
-         * the end would point at a line the file does not have */
-        offset_position(buf, len, len, &line, &col);
     } else {
+        int end_line, end_col;
+
         line = (int)p->problem_mark.line + 1;
         col = (int)p->problem_mark.column + 1;
+        /* libyaml adds a line break after input that lacks one, so a problem at
+         * the end can point at a line the file does not have: clamp to the end */
+        offset_position(buf, len, len, &end_line, &end_col);
+        if (line > end_line || (line == end_line && col > end_col)) {
+            line = end_line;
+            col = end_col;
+        }
     }
     if (p->context)
         return pt_diags_add(d, PT_SEV_ERROR, file, line, col, "YAML syntax error: %s (%s)",
