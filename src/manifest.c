@@ -11,6 +11,8 @@
 
 #include <yaml.h>
 
+#include "podtune/utf8.h"
+
 /* Nesting deeper than this is refused: the builder recurses, and jansson's
  * own parser stops at 2048. */
 #define MAX_DEPTH 1000
@@ -213,29 +215,14 @@ static int fail_at(struct builder *b, const yaml_mark_t *m, const char *fmt, ...
 
 static int fail_at(struct builder *b, const yaml_mark_t *m, const char *fmt, ...)
 {
+    int line = (int)m->line + 1, col = (int)m->column + 1;
     char msg[400];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    return pt_error_setpos(b->err, PT_EINVAL, b->source, (int)m->line + 1, (int)m->column + 1, "%s",
-                           msg);
-}
-
-/* 1-based line and column of a byte offset (for reader errors, which carry
- * only an offset). */
-static void offset_position(const char *buf, size_t len, size_t off, int *line, int *col)
-{
-    *line = 1;
-    *col = 1;
-    for (size_t i = 0; i < off && i < len; i++) {
-        if (buf[i] == '\n') {
-            (*line)++;
-            *col = 1;
-        } else if (((unsigned char)buf[i] & 0xC0) != 0x80) {
-            (*col)++;
-        }
-    }
+    pt_utf8_clamp_position(b->buf, b->len, &line, &col);
+    return pt_error_setpos(b->err, PT_EINVAL, b->source, line, col, "%s", msg);
 }
 
 static int parser_failed(struct builder *b)
@@ -246,12 +233,14 @@ static int parser_failed(struct builder *b)
         return pt_error_set(b->err, PT_ENOMEM, "%s: out of memory", b->source);
     if (p->error == YAML_READER_ERROR) {
         int line, col;
-        offset_position(b->buf, b->len, p->problem_offset, &line, &col);
+        pt_utf8_position(b->buf, b->len, p->problem_offset, &line, &col);
         return pt_error_setpos(b->err, PT_EINVAL, b->source, line, col, "%s", problem);
     }
-    if (p->context)
-        return fail_at(b, &p->problem_mark, "%s (%s at %d:%d)", problem, p->context,
-                       (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
+    if (p->context) {
+        int line = (int)p->context_mark.line + 1, col = (int)p->context_mark.column + 1;
+        pt_utf8_clamp_position(b->buf, b->len, &line, &col);
+        return fail_at(b, &p->problem_mark, "%s (%s at %d:%d)", problem, p->context, line, col);
+    }
     return fail_at(b, &p->problem_mark, "%s", problem);
 }
 
@@ -782,7 +771,7 @@ static int parse_json(const char *buf, size_t len, size_t off, const char *sourc
             return 1;
         first = 0;
         if (!v) {
-            offset_position(buf, len, off, &line, &col);
+            pt_utf8_position(buf, len, off, &line, &col);
             if (jerr.line > 1)
                 col = jerr.column;
             else
@@ -790,7 +779,7 @@ static int parse_json(const char *buf, size_t len, size_t off, const char *sourc
             line += jerr.line > 0 ? jerr.line - 1 : 0;
             return pt_error_setpos(err, PT_EINVAL, source, line, col, "%s", jerr.text);
         }
-        offset_position(buf, len, off, &line, &col);
+        pt_utf8_position(buf, len, off, &line, &col);
         off += (size_t)jerr.position;
         int rc = add_document(docs, v, source, line, err);
         if (rc)

@@ -12,6 +12,7 @@
 #include <yaml.h>
 
 #include "podtune/error.h"
+#include "podtune/utf8.h"
 
 #define MAX_FILE_BYTES (4u << 20) /* a ConfigMap holds at most 1 MiB; leave room */
 #define MAX_NESTING    64         /* deeper than any sane profile */
@@ -211,21 +212,6 @@ static int is_empty_doc(const struct pt_ynode *n)
     return 0;
 }
 
-/* 1-based line and column (in characters) of byte offset off in buf. */
-static void offset_position(const char *buf, size_t len, size_t off, int *line, int *col)
-{
-    *line = 1;
-    *col = 1;
-    for (size_t i = 0; i < off && i < len; i++) {
-        if (buf[i] == '\n') {
-            ++*line;
-            *col = 1;
-        } else if (((unsigned char)buf[i] & 0xc0) != 0x80) {
-            ++*col;
-        }
-    }
-}
-
 static int report_syntax(const yaml_parser_t *p, const char *file, const char *buf, size_t len,
                          struct pt_diags *d)
 {
@@ -234,19 +220,11 @@ static int report_syntax(const yaml_parser_t *p, const char *file, const char *b
     if (p->error == YAML_MEMORY_ERROR)
         return PT_ENOMEM;
     if (p->error == YAML_READER_ERROR) {
-        offset_position(buf, len, p->problem_offset, &line, &col);
+        pt_utf8_position(buf, len, p->problem_offset, &line, &col);
     } else {
-        int end_line, end_col;
-
         line = (int)p->problem_mark.line + 1;
         col = (int)p->problem_mark.column + 1;
-        /* libyaml adds a line break after input that lacks one, so a problem at
-         * the end can point at a line the file does not have: clamp to the end */
-        offset_position(buf, len, len, &end_line, &end_col);
-        if (line > end_line || (line == end_line && col > end_col)) {
-            line = end_line;
-            col = end_col;
-        }
+        pt_utf8_clamp_position(buf, len, &line, &col);
     }
     if (p->context)
         return pt_diags_add(d, PT_SEV_ERROR, file, line, col, "YAML syntax error: %s (%s)",

@@ -55,3 +55,28 @@ size_t pt_utf8_scrub(char *s)
     p[w] = '\0';
     return w;
 }
+
+void pt_utf8_position(const char *buf, size_t len, size_t off, int *line, int *col)
+{
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < off && i < len; i++) {
+        if (buf[i] == '\n') {
+            ++*line;
+            *col = 1;
+        } else if (((unsigned char)buf[i] & 0xC0) != 0x80) {
+            ++*col;
+        }
+    }
+}
+
+void pt_utf8_clamp_position(const char *buf, size_t len, int *line, int *col)
+{
+    int end_line, end_col;
+
+    pt_utf8_position(buf, len, len, &end_line, &end_col);
+    if (*line > end_line || (*line == end_line && *col > end_col)) {
+        *line = end_line;
+        *col = end_col;
+    }
+}

@@ -15,4 +15,13 @@ size_t pt_utf8_seq(const unsigned char *s, size_t n);
  * NULL is a no-op returning 0. */
 size_t pt_utf8_scrub(char *s);
 
+/* The 1-based line and column (in characters, as libyaml counts them) of byte
+ * offset off in buf[0..len); an offset past the end gives the end's position. */
+void pt_utf8_position(const char *buf, size_t len, size_t off, int *line, int *col);
+
+/* Clamps a 1-based line:col a parser reported to the end of buf[0..len) when it
+ * lies beyond it (libyaml adds a line break after input that lacks one, so its
+ * marks at the end can name a line the text does not have). */
+void pt_utf8_clamp_position(const char *buf, size_t len, int *line, int *col);
+
 #endif

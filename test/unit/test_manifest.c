@@ -340,6 +340,10 @@ static void test_error_positions(void **state)
     check_error("a: !!map x\n", 1, 4, "tag !!map cannot be used on a scalar");
     check_error("a: !!str [1]\n", 1, 4, "tag !!str cannot be used on a sequence");
     check_error("- a\n- b\nc: d\n", 3, 1, "");
+    /* at the end of input without a final newline libyaml reports the line after
+     * the last; positions are clamped into the text (columns count characters) */
+    check_error("a: [", 1, 5, "while parsing a flow node at 1:5");
+    check_error("a: b\nc: [\xc3\xa9, [", 2, 9, "did not find expected node content");
     /* nesting is capped; no stack overflow */
     size_t n = 5000;
     char *deep = malloc(2 * n + 1);

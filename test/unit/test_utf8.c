@@ -46,11 +46,36 @@ static void test_scrub(void **state)
     assert_int_equal(pt_utf8_scrub(NULL), 0);
 }
 
+static void test_positions(void **state)
+{
+    const char *t = "ab\n\xc3\xa9x\n";
+    int line, col;
+    (void)state;
+    pt_utf8_position(t, strlen(t), 0, &line, &col);
+    assert_int_equal(line, 1);
+    assert_int_equal(col, 1);
+    pt_utf8_position(t, strlen(t), 5, &line, &col); /* after "é": one character */
+    assert_int_equal(line, 2);
+    assert_int_equal(col, 2);
+    pt_utf8_position(t, strlen(t), 999, &line, &col); /* past the end: the end */
+    assert_int_equal(line, 3);
+    assert_int_equal(col, 1);
+    line = 9, col = 1;
+    pt_utf8_clamp_position("a: [", 4, &line, &col);
+    assert_int_equal(line, 1);
+    assert_int_equal(col, 5);
+    line = 1, col = 2; /* inside: unchanged */
+    pt_utf8_clamp_position("a: [", 4, &line, &col);
+    assert_int_equal(line, 1);
+    assert_int_equal(col, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_seq),
         cmocka_unit_test(test_scrub),
+        cmocka_unit_test(test_positions),
     };
     return cmocka_run_group_tests_name("utf8", tests, NULL, NULL);
 }
