@@ -159,25 +159,38 @@ static void test_flink_needs_type_label(void **state)
     pt_policy_set_unref(set);
 }
 
+/* Tunes pod_json with roles.yaml and checks that exactly the container at index
+ * `main` got the profile's env, and that the paths in `untouched` stayed absent. */
+static void check_main_container(const char *pod_json, enum pt_role role, int main,
+                                 const char *const *untouched)
+{
+    struct pt_policy_set *set = load("roles.yaml");
+    json_t *p = pod(pod_json);
+    struct pt_outcome oc;
+    const json_t *t;
+
+    run(set, p, &oc);
+    assert_int_equal(oc.status, PT_STATUS_TUNED);
+    assert_int_equal(oc.cls.role, role);
+    assert_int_equal(oc.cls.main_container, main);
+    t = pt_outcome_pod(&oc, p);
+    assert_string_equal(env_of(t, (size_t)main, "PODTUNE_CONTRACT"), "on");
+    for (; *untouched; untouched++)
+        assert_null(at(t, *untouched));
+    pt_outcome_cleanup(&oc);
+    json_decref(p);
+    pt_policy_set_unref(set);
+}
+
 /* No container named spark-kubernetes-executor: the FIRST container is the main
  * one, and the others are left alone. Mutation: fall back to the last one. */
 static void test_main_container_falls_back_to_first(void **state)
 {
-    struct pt_policy_set *set = load("roles.yaml");
-    json_t *p = pod("{'metadata':{'name':'e','labels':{'spark-role':'executor'}},"
-                    "'spec':{'containers':[{'name':'app'},{'name':'log-shipper'}]}}");
-    struct pt_outcome oc;
-    const json_t *t;
+    static const char *const untouched[] = {"spec/containers/1/env", NULL};
     (void)state;
-
-    run(set, p, &oc);
-    assert_int_equal(oc.status, PT_STATUS_TUNED);
-    t = pt_outcome_pod(&oc, p);
-    assert_string_equal(env_of(t, 0, "PODTUNE_CONTRACT"), "on");
-    assert_null(at(t, "spec/containers/1/env"));
-    pt_outcome_cleanup(&oc);
-    json_decref(p);
-    pt_policy_set_unref(set);
+    check_main_container("{'metadata':{'name':'e','labels':{'spark-role':'executor'}},"
+                         "'spec':{'containers':[{'name':'app'},{'name':'log-shipper'}]}}",
+                         PT_ROLE_SPARK_EXECUTOR, 0, untouched);
 }
 
 /* A TaskManager from a pod template: the sidecar comes first, Flink's own
@@ -185,46 +198,26 @@ static void test_main_container_falls_back_to_first(void **state)
  * for another name (so the first container is taken). */
 static void test_flink_main_container_by_name(void **state)
 {
-    struct pt_policy_set *set = load("roles.yaml");
-    json_t *p = pod("{'metadata':{'name':'tm','labels':{'type':'flink-native-kubernetes',"
-                    "'component':'taskmanager','app':'x'}},"
-                    "'spec':{'containers':[{'name':'sidecar'},{'name':'flink-main-container'}]}}");
-    struct pt_outcome oc;
-    const json_t *t;
+    static const char *const untouched[] = {"spec/containers/0/env", NULL};
     (void)state;
-
-    run(set, p, &oc);
-    assert_int_equal(oc.cls.role, PT_ROLE_FLINK_TASKMANAGER);
-    assert_int_equal(oc.cls.main_container, 1);
-    t = pt_outcome_pod(&oc, p);
-    assert_string_equal(env_of(t, 1, "PODTUNE_CONTRACT"), "on");
-    assert_null(at(t, "spec/containers/0/env"));
-    pt_outcome_cleanup(&oc);
-    json_decref(p);
-    pt_policy_set_unref(set);
+    check_main_container("{'metadata':{'name':'tm','labels':{'type':'flink-native-kubernetes',"
+                         "'component':'taskmanager','app':'x'}},"
+                         "'spec':{'containers':[{'name':'sidecar'},{'name':'flink-main-container'}]}}",
+                         PT_ROLE_FLINK_TASKMANAGER, 1, untouched);
 }
 
 /* The same for a Spark driver whose template put a sidecar first, and init
  * containers are never touched. Mutation: plan on containers[0]. */
 static void test_spark_template_sidecar_first(void **state)
 {
-    struct pt_policy_set *set = load("roles.yaml");
-    json_t *p = pod("{'metadata':{'name':'d','labels':{'spark-role':'driver'}},"
-                    "'spec':{'initContainers':[{'name':'init'}],"
-                    "'containers':[{'name':'sidecar'},{'name':'spark-kubernetes-driver',"
-                    "'args':['driver']}]}}");
-    struct pt_outcome oc;
-    const json_t *t;
+    static const char *const untouched[] = {"spec/containers/0/env", "spec/initContainers/0/env",
+                                            NULL};
     (void)state;
-
-    run(set, p, &oc);
-    t = pt_outcome_pod(&oc, p);
-    assert_string_equal(env_of(t, 1, "PODTUNE_CONTRACT"), "on");
-    assert_null(at(t, "spec/containers/0/env"));
-    assert_null(at(t, "spec/initContainers/0/env"));
-    pt_outcome_cleanup(&oc);
-    json_decref(p);
-    pt_policy_set_unref(set);
+    check_main_container("{'metadata':{'name':'d','labels':{'spark-role':'driver'}},"
+                         "'spec':{'initContainers':[{'name':'init'}],"
+                         "'containers':[{'name':'sidecar'},{'name':'spark-kubernetes-driver',"
+                         "'args':['driver']}]}}",
+                         PT_ROLE_SPARK_DRIVER, 1, untouched);
 }
 
 /* An AdmissionReview for a Spark executor with the given operation, kind and
@@ -253,6 +246,20 @@ static json_t *review(const struct pt_policy_set *set, const char *op, const cha
     return resp;
 }
 
+/* The review is answered allowed, without a patch, and the engine did not run. */
+static void assert_untouched(const struct pt_policy_set *set, const char *op, const char *kind,
+                             const char *resource)
+{
+    struct pt_outcome oc;
+    json_t *resp = review(set, op, kind, resource, &oc);
+
+    assert_true(json_is_true(at(resp, "response/allowed")));
+    assert_null(at(resp, "response/patch"));
+    assert_int_equal(oc.status, PT_STATUS_NOT_TARGET);
+    pt_outcome_cleanup(&oc);
+    json_decref(resp);
+}
+
 /* Only CREATE is tuned: the same target pod on UPDATE gets no patch.
  * Mutation: drop the operation check. */
 static void test_create_only(void **state)
@@ -268,12 +275,7 @@ static void test_create_only(void **state)
     pt_outcome_cleanup(&oc);
     json_decref(resp);
 
-    resp = review(set, "UPDATE", "Pod", "pods", &oc);
-    assert_true(json_is_true(at(resp, "response/allowed")));
-    assert_null(at(resp, "response/patch"));
-    assert_int_equal(oc.status, PT_STATUS_NOT_TARGET);
-    pt_outcome_cleanup(&oc);
-    json_decref(resp);
+    assert_untouched(set, "UPDATE", "Pod", "pods");
     pt_policy_set_unref(set);
 }
 
@@ -282,16 +284,9 @@ static void test_create_only(void **state)
 static void test_pods_only(void **state)
 {
     struct pt_policy_set *set = load("roles.yaml");
-    struct pt_outcome oc;
-    json_t *resp;
     (void)state;
 
-    resp = review(set, "CREATE", "ConfigMap", "configmaps", &oc);
-    assert_true(json_is_true(at(resp, "response/allowed")));
-    assert_null(at(resp, "response/patch"));
-    assert_int_equal(oc.status, PT_STATUS_NOT_TARGET);
-    pt_outcome_cleanup(&oc);
-    json_decref(resp);
+    assert_untouched(set, "CREATE", "ConfigMap", "configmaps");
     pt_policy_set_unref(set);
 }
 
