@@ -29,7 +29,7 @@ static int64_t now_ms(void)
 static unsigned wait_tags(struct pt_watch *w, unsigned want)
 {
     unsigned got = 0;
-    int64_t deadline = now_ms() + 2000;
+    int64_t deadline = now_ms() + 10000; /* generous: a deadline, not a speed check */
     while ((got & want) != want && now_ms() < deadline) {
         struct pollfd p = {pt_watch_fd(w), POLLIN, 0};
         if (poll(&p, 1, 50) > 0)
