@@ -25,7 +25,7 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Collects tags until want is seen or 2 s pass; returns what was seen. */
+/* Collects tags until want is seen or 10 s pass; returns what was seen. */
 static unsigned wait_tags(struct pt_watch *w, unsigned want)
 {
     unsigned got = 0;
