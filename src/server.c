@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -597,6 +599,30 @@ static enum MHD_Result handle_metrics(void *cls, struct MHD_Connection *conn, co
 
 /* ---- daemons ------------------------------------------------------------ */
 
+/* The connection limit given to libmicrohttpd. podtune enforces
+ * --max-connections itself, in hand_over(), and libmicrohttpd's own limit must
+ * never be reached: MHD_add_connection only queues the socket to a worker,
+ * whose "firm" limit check then closes it without any notification (so the
+ * hand-over would be counted as pending forever, and a stop would wait the
+ * whole grace), and in 0.9.75 a burst of connections refused that way leaves
+ * the daemon refusing every later connection and MHD_stop_daemon blocked
+ * forever (the integration tier's connection burst test). libmicrohttpd counts
+ * a connection until its cleanup, a little after the close notification; it
+ * holds a descriptor until then, so no worker can hold more connections than
+ * the process may open descriptors. */
+static unsigned mhd_connection_limit(unsigned max_connections, unsigned threads)
+{
+    struct rlimit rl;
+    unsigned long long per_worker = UINT_MAX, total;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < UINT_MAX)
+        per_worker = (unsigned long long)rl.rlim_cur;
+    per_worker += max_connections;
+    total = per_worker * (threads ? threads : 1);
+    return total > UINT_MAX / 2 ? UINT_MAX / 2 : (unsigned)total;
+}
+
 /* A daemon without a listening socket: podtune's acceptor thread hands it
  * connections with MHD_add_connection (queued to a worker through the ITC in
  * libmicrohttpd 0.9.75, so safe from another thread). */
@@ -617,10 +643,11 @@ static struct daemon_ctx *daemon_start(struct pt_server *s, struct pt_tls_creds 
         flags, 0, NULL, NULL, handle, dc, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_HTTPS_MEM_KEY, c->key_pem, MHD_OPTION_HTTPS_MEM_CERT, c->cert_pem,
         MHD_OPTION_HTTPS_PRIORITIES, PT_SERVER_TLS_PRIORITIES, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)s->o.threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->o.max_connections,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->o.idle_timeout, MHD_OPTION_NOTIFY_COMPLETED,
-        request_completed, dc, MHD_OPTION_NOTIFY_CONNECTION, notify_conn, dc,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
+        (unsigned)s->o.threads, MHD_OPTION_CONNECTION_LIMIT,
+        mhd_connection_limit(s->o.max_connections, s->o.threads), MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)s->o.idle_timeout, MHD_OPTION_NOTIFY_COMPLETED, request_completed, dc,
+        MHD_OPTION_NOTIFY_CONNECTION, notify_conn, dc, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(64 * 1024), MHD_OPTION_END);
     if (!dc->d) {
         pt_error_set(err, PT_EIO,
                      "libmicrohttpd refused to start (certificate/key rejected by GnuTLS or "
@@ -641,15 +668,23 @@ static void daemon_free(struct daemon_ctx *dc)
     free(dc);
 }
 
+/* Connections of dc that are handed over but not yet taken up. */
+static int daemon_pending(struct daemon_ctx *dc)
+{
+    int pending = atomic_load(&dc->added) - atomic_load(&dc->started);
+    return pending > 0 ? pending : 0;
+}
+
 /* Connections of dc that are handed over but not yet taken up, or busy. */
 static int daemon_busy(struct daemon_ctx *dc)
 {
-    int pending = atomic_load(&dc->added) - atomic_load(&dc->started);
-    return (pending > 0 ? pending : 0) + atomic_load(&dc->busy);
+    return daemon_pending(dc) + atomic_load(&dc->busy);
 }
 
 /* Gives one accepted socket to the current daemon. Under mu, so it never
- * lands on a daemon the janitor is stopping. */
+ * lands on a daemon the janitor is stopping. --max-connections is enforced
+ * here, counting the connections libmicrohttpd has taken up and those handed
+ * over but not yet taken up (see mhd_connection_limit). */
 static void hand_over(struct pt_server *s, int fd, const struct sockaddr *sa, socklen_t len)
 {
     struct daemon_ctx *dc;
@@ -658,6 +693,10 @@ static void hand_over(struct pt_server *s, int fd, const struct sockaddr *sa, so
     dc = s->current;
     if (!dc) {
         close(fd);
+    } else if (atomic_load(&dc->conns) + daemon_pending(dc) >= (int)s->o.max_connections) {
+        close(fd);
+        pt_log(PT_LOG_WARN, "connection dropped",
+               PT_LS("error", "connection limit reached (--max-connections)"));
     } else {
         atomic_fetch_add(&dc->added, 1);
         /* libmicrohttpd owns (and on failure closes) fd from here on */

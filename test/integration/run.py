@@ -1015,6 +1015,28 @@ def test_connection_limit(ctx):
 
 
 @test
+def test_connection_burst_over_limit(ctx):
+    """A burst of connections far over --max-connections, faster than a worker takes
+    them up: the excess is dropped, the server keeps serving, and SIGTERM still drains
+    at once (nothing is left counted as busy) and exits 0."""
+    s = Server(ctx["policies"], ctx["certs"], extra=("--max-connections", "4", "--threads", "2",
+                                                      "--shutdown-grace", "5"), name="burst")
+    try:
+        socks = [socket.create_connection(("127.0.0.1", s.port), timeout=5) for _ in range(40)]
+        poll(lambda: s.find_log("connection dropped"), 5, "the 'connection dropped' log line")
+        for t in socks:
+            t.close()
+        poll(lambda: s.request("GET", "/healthz")[0] == 200, 10, "service after the burst")
+        eq(s.stop(), 0, "exit status")
+        d = s.find_log("connections drained")
+        check(d is not None, "the 'connections drained' log line")
+        eq(d.get("still_busy"), 0, "connections still counted busy at the stop")
+    finally:
+        if s.proc.poll() is None:
+            s.proc.kill()
+
+
+@test
 def test_tls_versions(ctx):
     s = ctx["server"]
     for ver, want_ok in ((ssl.TLSVersion.TLSv1_2, True), (ssl.TLSVersion.TLSv1_3, True)):
