@@ -31,7 +31,7 @@ TOOL_SRC := $(wildcard test/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:test/tools/%.c=$(BUILD)/tools/%)
 PYTHON   := /usr/bin/python3
 
-.PHONY: all deps test unit cli cases properties fuzz policy-errors integration e2e \
+.PHONY: all deps test unit cli cases properties fuzz fuzz-long policy-errors integration e2e \
         run certs bench valgrind sanitize lint format-check clean
 
 all: $(BUILD)/podtune $(TOOL_BIN)
@@ -88,10 +88,15 @@ integration: $(BUILD)/podtune
 e2e: $(BUILD)/podtune
 	@bash test/e2e/run
 
-# libFuzzer targets (clang): the seeds and saved reproducers once, then a short fuzz run each.
+# libFuzzer targets (clang): the seeds and saved reproducers once, then a bounded
+# run of each from a fixed seed (a count, not a time, so a slow machine does the
+# same work). `make fuzz-long` explores by time (FUZZ_SECONDS, default 300 each).
 fuzz:
 	@bash test/run-fuzz --replay
-	@FUZZ_SECONDS=$${FUZZ_SECONDS:-15} bash test/run-fuzz
+	@FUZZ_SECONDS=600 FUZZ_ARGS="-seed=1 -runs=$${FUZZ_RUNS:-20000}" bash test/run-fuzz
+
+fuzz-long:
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-300} bash test/run-fuzz
 
 sanitize:
 	$(MAKE) SANITIZE=address,undefined unit policy-errors cases
