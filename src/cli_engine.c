@@ -113,7 +113,7 @@ static int mutate_doc(const struct pt_policy_set *set, const char *src, json_t *
                       struct mutate_opts *o, size_t index)
 {
     struct pt_outcome oc;
-    json_t *review_json = NULL, *resp = NULL;
+    json_t *resp = NULL;
     const json_t *pod = doc, *tuned;
     struct pt_review rv;
     struct pt_error err;
@@ -124,10 +124,7 @@ static int mutate_doc(const struct pt_policy_set *set, const char *src, json_t *
     memset(&oc, 0, sizeof(oc));
     pt_error_clear(&err);
     if (pt_cli_is_review(doc)) {
-        char *body = json_dumps(doc, JSON_COMPACT);
-        int drc = body ? pt_review_decode(body, strlen(body), &rv, &err) : PT_ENOMEM;
-        free(body);
-        if (drc != 0) {
+        if (pt_review_decode_value(json_incref(doc), &rv, &err) != 0) {
             fprintf(stderr, "%s: document %zu: %s\n", src, index + 1, err.text);
             return -1;
         }
@@ -140,14 +137,15 @@ static int mutate_doc(const struct pt_policy_set *set, const char *src, json_t *
             return json_array_append(o->json_items, doc);
         return 0;
     } else {
+        json_t *review_json;
         snprintf(uid, sizeof(uid), "podtune-mutate-%zu", index + 1);
-        review_json = pt_cli_review_for_pod(doc, uid);
-        char *body = review_json ? json_dumps(review_json, JSON_COMPACT) : NULL;
-        int drc = body ? pt_review_decode(body, strlen(body), &rv, &err) : PT_ENOMEM;
-        free(body);
-        if (drc != 0) {
+        if (!(review_json = pt_cli_review_for_pod(doc, uid))) {
+            fprintf(stderr, "%s: document %zu: out of memory\n", src, index + 1);
+            return -1;
+        }
+        if (pt_review_decode_value(review_json, &rv, &err) != 0) {
             fprintf(stderr, "%s: document %zu: %s\n", src, index + 1, err.text);
-            goto done;
+            return -1;
         }
         pod = rv.object;
     }
@@ -170,7 +168,6 @@ static int mutate_doc(const struct pt_policy_set *set, const char *src, json_t *
     }
 done:
     json_decref(resp);
-    json_decref(review_json);
     pt_outcome_cleanup(&oc);
     pt_review_cleanup(&rv);
     return rc;

@@ -25,14 +25,23 @@ static int is_core_v1(const json_t *gvk, const char *field, const char *want)
 int pt_review_decode(const char *body, size_t len, struct pt_review *out, struct pt_error *err)
 {
     json_error_t jerr;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+
+    if (!root) {
+        memset(out, 0, sizeof(*out));
+        return pt_error_set(err, PT_EINVAL, "malformed JSON at line %d column %d: %s", jerr.line,
+                            jerr.column, jerr.text);
+    }
+    return pt_review_decode_value(root, out, err);
+}
+
+int pt_review_decode_value(json_t *root, struct pt_review *out, struct pt_error *err)
+{
     json_t *req, *v;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    out->root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!out->root)
-        return pt_error_set(err, PT_EINVAL, "malformed JSON at line %d column %d: %s", jerr.line,
-                            jerr.column, jerr.text);
+    out->root = root;
     if (!json_is_object(out->root)) {
         rc = pt_error_set(err, PT_EINVAL, "not an AdmissionReview: body is not a JSON object");
         goto fail;

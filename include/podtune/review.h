@@ -25,6 +25,10 @@ struct pt_review {
 /* Decodes body. PT_EINVAL with a message when it is not JSON, not an
  * AdmissionReview of a known version, or has no request.uid (→ HTTP 400). */
 int pt_review_decode(const char *body, size_t len, struct pt_review *out, struct pt_error *err);
+
+/* The same checks on an already parsed document. Takes the reference to root
+ * (on failure too: it is released then). */
+int pt_review_decode_value(json_t *root, struct pt_review *out, struct pt_error *err);
 void pt_review_cleanup(struct pt_review *rv);
 
 /* Answers rv: runs the engine when it is a Pod CREATE, and returns the response
