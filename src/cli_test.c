@@ -56,19 +56,12 @@ static void show_yaml_diff(const char *what, const json_t *expected, const json_
     free(b);
 }
 
-/* A pod quantity as text the quantity parser reads: strings as written,
- * numbers by their exact value ("%.0f" would round 1.5 up to 2); "" for
- * anything else. */
-static void quantity_text(const json_t *v, char *buf, size_t len)
+/* A pod value as the pod writes it ("1.5", "1600m"), for messages. */
+static void as_written(const json_t *v, char *buf, size_t len)
 {
-    if (json_is_string(v))
-        snprintf(buf, len, "%s", json_string_value(v));
-    else if (json_is_integer(v))
-        snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    else if (json_is_real(v))
-        snprintf(buf, len, "%.17g", json_real_value(v));
-    else
-        snprintf(buf, len, "%s", "");
+    char *text = json_is_string(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+    snprintf(buf, len, "%s", json_is_string(v) ? json_string_value(v) : text ? text : "?");
+    free(text);
 }
 
 /* Every container's limit ≥ request for resources that have both. */
@@ -93,10 +86,11 @@ static int check_limits(const json_t *pod, char *why, size_t len)
                 char ls[64], rs[64];
                 if (!rv)
                     continue;
-                quantity_text(lv, ls, sizeof(ls));
-                quantity_text(rv, rs, sizeof(rs));
-                if (pt_quantity_parse(ls, &ql, NULL) == 0 &&
-                    pt_quantity_parse(rs, &qr, NULL) == 0 && pt_quantity_cmp(&ql, &qr) < 0) {
+                /* read as the planner reads pod quantities */
+                if (pt_plan_pod_quantity(lv, &ql) == 0 && pt_plan_pod_quantity(rv, &qr) == 0 &&
+                    pt_quantity_cmp(&ql, &qr) < 0) {
+                    as_written(lv, ls, sizeof(ls));
+                    as_written(rv, rs, sizeof(rs));
                     snprintf(why, len, "%s[%zu] limit %s %s is below request %s", lists[l], i, name,
                              ls, rs);
                     return -1;

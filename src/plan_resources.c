@@ -165,9 +165,7 @@ static void value_text(const json_t *v, char *buf, size_t len)
                                     : "bool");
 }
 
-/* A pod quantity: a string as Kubernetes parses it, or a JSON number read the
- * way the apiserver reads an unquoted quantity. 0 or PT_EINVAL. */
-static int pod_quantity(const json_t *v, struct pt_quantity *out)
+int pt_plan_pod_quantity(const json_t *v, struct pt_quantity *out)
 {
     char buf[64];
 
@@ -231,7 +229,7 @@ static int load_side(struct stage *st, json_t *obj, int limit)
             return PT_ENOMEM;
         s = limit ? &r->lim : &r->req;
         value_text(v, s->text, sizeof(s->text));
-        if (pod_quantity(v, &s->orig) != 0) {
+        if (pt_plan_pod_quantity(v, &s->orig) != 0) {
             int rc;
             r->bad = 1;
             field_name(field, sizeof(field), limit, name);

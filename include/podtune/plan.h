@@ -9,6 +9,7 @@
 
 #include "podtune/error.h"
 #include "podtune/policy.h"
+#include "podtune/quantity.h"
 
 enum pt_reason {
     PT_REASON_FILLED,     /* the pod lacked it; the profile's value was set */
@@ -86,6 +87,11 @@ int pt_plan__metadata(const struct pt_plan_input *in, struct pt_plan *p,
                       struct pt_error *err); /* plan_scheduling.c */
 int pt_plan__runtime(const struct pt_plan_input *in, struct pt_plan *p,
                      struct pt_error *err); /* plan_runtime.c */
+
+/* Reads a pod's quantity value: a string as Kubernetes parses it, or a JSON
+ * number read the way the apiserver reads an unquoted quantity. Negative
+ * values are refused. 0 or PT_EINVAL. */
+int pt_plan_pod_quantity(const json_t *v, struct pt_quantity *out);
 
 /* Formats a change as a warning for the admission response: under 120 bytes,
  * "podtune: <field>: <note>", cut with "..." when longer. */
