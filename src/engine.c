@@ -40,12 +40,8 @@ static int add_warning(struct pt_outcome *out, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    if (pt_utf8_scrub(buf) > WARNING_MAX) {
-        size_t cut = WARNING_MAX - 3;
-        while (cut > 0 && ((unsigned char)buf[cut] & 0xC0) == 0x80)
-            cut--;
-        memcpy(buf + cut, "...", 4);
-    }
+    pt_utf8_scrub(buf);
+    pt_utf8_truncate(buf, WARNING_MAX);
     w = realloc(out->warnings, (out->n_warnings + 1) * sizeof(*w));
     if (!w)
         return PT_ENOMEM;

@@ -151,20 +151,11 @@ int pt_plan_set_string(struct pt_plan *p, const struct pt_plan_input *in, json_t
 
 void pt_change_warning(const struct pt_change *c, char *buf, size_t len)
 {
-    const size_t max = 119; /* warnings must stay under 120 bytes */
     char tmp[1024];
-    size_t n;
 
     snprintf(tmp, sizeof(tmp), "podtune: %s: %s", c->field,
              c->note ? c->note : pt_reason_name(c->reason));
-    n = strlen(tmp);
-    if (n > max) {
-        /* cut on a UTF-8 boundary, then mark the cut */
-        size_t cut = max - 3;
-        while (cut > 0 && ((unsigned char)tmp[cut] & 0xC0) == 0x80)
-            cut--;
-        memcpy(tmp + cut, "...", 4);
-    }
+    pt_utf8_truncate(tmp, 119); /* warnings must stay under 120 bytes */
     snprintf(buf, len, "%s", tmp);
 }
 

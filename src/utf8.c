@@ -80,3 +80,16 @@ void pt_utf8_clamp_position(const char *buf, size_t len, int *line, int *col)
         *col = end_col;
     }
 }
+
+size_t pt_utf8_truncate(char *s, size_t max)
+{
+    size_t n = strlen(s), cut;
+
+    if (n <= max)
+        return n;
+    cut = max - 3;
+    while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
+        cut--;
+    memcpy(s + cut, "...", 4);
+    return cut + 3;
+}

@@ -15,6 +15,11 @@ size_t pt_utf8_seq(const unsigned char *s, size_t n);
  * NULL is a no-op returning 0. */
 size_t pt_utf8_scrub(char *s);
 
+/* Shortens the NUL-terminated s in place to at most max bytes (max > 3) when
+ * it is longer, cutting on a character boundary and ending it with "...".
+ * Returns the new length. */
+size_t pt_utf8_truncate(char *s, size_t max);
+
 /* The 1-based line and column (in characters, as libyaml counts them) of byte
  * offset off in buf[0..len); an offset past the end gives the end's position. */
 void pt_utf8_position(const char *buf, size_t len, size_t off, int *line, int *col);

@@ -46,6 +46,22 @@ static void test_scrub(void **state)
     assert_int_equal(pt_utf8_scrub(NULL), 0);
 }
 
+static void test_truncate(void **state)
+{
+    char shortest[] = "abc", exact[] = "abcdef", longer[] = "abcdefgh";
+    char multi[] = "ab\xc3\xa9\xc3\xa9xyz"; /* "abééxyz": 9 bytes */
+    (void)state;
+    assert_int_equal(pt_utf8_truncate(shortest, 6), 3);
+    assert_string_equal(shortest, "abc");
+    assert_int_equal(pt_utf8_truncate(exact, 6), 6);
+    assert_string_equal(exact, "abcdef");
+    assert_int_equal(pt_utf8_truncate(longer, 6), 6);
+    assert_string_equal(longer, "abc...");
+    /* a cut at byte 3 would split the first é: it moves back to its start */
+    assert_int_equal(pt_utf8_truncate(multi, 6), 5);
+    assert_string_equal(multi, "ab...");
+}
+
 static void test_positions(void **state)
 {
     const char *t = "ab\n\xc3\xa9x\n";
@@ -75,6 +91,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_seq),
         cmocka_unit_test(test_scrub),
+        cmocka_unit_test(test_truncate),
         cmocka_unit_test(test_positions),
     };
     return cmocka_run_group_tests_name("utf8", tests, NULL, NULL);
