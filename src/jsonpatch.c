@@ -555,6 +555,17 @@ static int parse_op_pointer(const struct opctx *c, const char *s, const char *wh
     return 0;
 }
 
+/* "add" of a deep copy of value at path (the add and copy operations). */
+static int add_copy_of(const struct opctx *c, json_t **doc, const struct pointer *path,
+                       const json_t *value)
+{
+    json_t *v = json_deep_copy(value);
+
+    if (!v)
+        return op_fail(c, PT_ENOMEM, "out of memory");
+    return do_add(c, doc, path, v);
+}
+
 /* Applies one operation to *doc (which it may replace). */
 static int apply_one(struct opctx *c, json_t **doc, const json_t *op)
 {
@@ -582,13 +593,7 @@ static int apply_one(struct opctx *c, json_t **doc, const json_t *op)
             goto fail;
         }
         if (name[0] == 'a') {
-            if (!(v = json_deep_copy(value))) {
-                rc = op_fail(c, PT_ENOMEM, "out of memory");
-                goto fail;
-            }
-            rc = do_add(c, doc, &path, v);
-            v = NULL;
-            if (rc)
+            if ((rc = add_copy_of(c, doc, &path, value)))
                 goto fail;
         } else if (name[0] == 'r') {
             json_t *old = get_target(c, *doc, &path);
@@ -643,13 +648,7 @@ static int apply_one(struct opctx *c, json_t **doc, const json_t *op)
         if (!src)
             goto fail;
         if (name[0] == 'c') {
-            if (!(v = json_deep_copy(src))) {
-                rc = op_fail(c, PT_ENOMEM, "out of memory");
-                goto fail;
-            }
-            rc = do_add(c, doc, &path, v);
-            v = NULL;
-            if (rc)
+            if ((rc = add_copy_of(c, doc, &path, src)))
                 goto fail;
         } else if (strcmp(sfrom, spath) != 0) {
             size_t fl = strlen(sfrom);
